@@ -171,3 +171,16 @@ REJECTION_CODES = (
     "duplicate_key",  # several rows for one (period, service, KPI)
     "off_grain",  # a period coarser than the extract's grain (a quarter in a monthly file)
 )
+
+# Schema of the KPI catalog once resolved (one row per KPI, every attribute filled, defaults applied).
+CATALOG_SCHEMA = {
+    "kpi": "String",
+    "unit": "String",  # "" when unknown
+    "direction": "String",  # "higher" | "lower"
+    "agg_time": "String",  # one of AGG_TIME
+    "agg_services": "String",  # one of AGG_SERVICES
+    "tolerance": "Float64",  # percent of target for the "watch" status
+    "axis": "String",  # null when unknown
+    "description": "String",  # null when unknown
+    "score_weight": "Float64",  # weight of the KPI in a service's score, default 1
+}
