@@ -24,13 +24,13 @@ class Column:
 # Synonyms are compared after `normalise_header` (lower case, no accents, single underscores).
 COLUMNS: tuple[Column, ...] = (
     Column("period", True, ("periode", "mois", "date", "month", "period_start", "annee_mois", "jour", "day")),
-    Column("service", True, ("departement", "department", "unite", "entite", "team", "equipe")),
+    Column("service", True, ("departement", "department", "entite", "team", "equipe", "pole")),
     Column("kpi", True, ("indicateur", "indicator", "kpi_name", "nom_indicateur", "mesure", "measure", "metric")),
     Column("actual", True, ("realise", "valeur", "value", "reel", "actuals", "resultat", "result", "montant")),
     Column("target", False, ("objectif", "cible", "target_value", "goal", "budget", "prevu")),
     Column("weight", False, ("poids", "ponderation", "effectif_repondants", "repondants", "respondents", "n")),
     Column("owner", False, ("responsable", "pilote", "proprietaire", "referent", "owner_name")),
-    Column("unit", False, ("unite_de_mesure", "unit_of_measure", "units", "unites"), per_kpi=True),
+    Column("unit", False, ("unite", "unite_de_mesure", "unit_of_measure", "units", "unites"), per_kpi=True),
     Column("direction", False, ("sens", "polarite", "polarity", "better", "sens_favorable"), per_kpi=True),
     Column("axis", False, ("axe", "axe_strategique", "strategic_axis", "perspective", "theme"), per_kpi=True),
     Column("agg_time", False, ("agregation_temps", "aggregation_time", "time_aggregation", "cumul"), per_kpi=True),

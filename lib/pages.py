@@ -1,0 +1,20 @@
+"""The app's pages, listed once: the sidebar menu, the tests and the README loop over this registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str  # also the translation key `common.nav.<key>`
+    script: str  # path from the project root, as Streamlit's `pages/` directory mode expects
+    url_path: str  # what a shared link looks like
+    icon: str
+
+
+PAGES: tuple[Page, ...] = (
+    Page("overview", "app.py", "/", ":material/dashboard:"),
+    Page("data", "pages/data.py", "/data", ":material/database:"),
+)
+PAGE_BY_KEY = {p.key: p for p in PAGES}

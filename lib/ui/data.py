@@ -1,0 +1,73 @@
+"""Cached access to settings, the dataset library and the loaded datasets.
+
+Datasets are held once per process with st.cache_resource (shared by all sessions, never mutated:
+Polars frames are immutable); st.cache_data would pickle a copy per caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+import streamlit as st
+
+from lib.config import Settings
+from lib.datasets import DatasetLibrary
+from lib.filters import SAMPLE_SLUG
+from lib.ingest import ValidationReport
+from lib.sample import SAMPLE_CATALOG, SAMPLE_EXTRACT, load_sample
+
+
+@dataclass(frozen=True)
+class Loaded:
+    slug: str
+    name: str
+    data: pl.DataFrame
+    catalog: pl.DataFrame
+    version: int | None  # None for the sample organisation
+    token: str  # changes whenever the data does: the cache key of anything computed from it
+    report: ValidationReport | None = None
+
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    return Settings.load()
+
+
+@st.cache_resource(show_spinner=False)
+def library() -> DatasetLibrary:
+    return DatasetLibrary(settings().data_dir)
+
+
+def dataset_names(lang_sample_name: str) -> dict[str, str]:
+    """slug -> display name, the sample first."""
+    names = {SAMPLE_SLUG: lang_sample_name}
+    names.update({info.slug: info.name for info in library().list()})
+    return names
+
+
+def _sample_token() -> str:
+    return "-".join(f"{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in (SAMPLE_EXTRACT, SAMPLE_CATALOG))
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _load(slug: str, token: str, sample_name: str) -> Loaded:
+    if slug == SAMPLE_SLUG:
+        result = load_sample(settings())
+        assert result.data is not None and result.catalog is not None, result.report.to_dict()
+        return Loaded(slug, sample_name, result.data, result.catalog, None, token, result.report)
+    data, catalog, info = library().read(slug)
+    return Loaded(slug, info.name, data, catalog, info.version, token)
+
+
+def load(slug: str, sample_name: str) -> Loaded:
+    """The current version of a dataset (raises lib.datasets.DatasetNotFound for an unknown slug)."""
+    if slug == SAMPLE_SLUG:
+        return _load(slug, _sample_token(), sample_name)
+    info = library().get(slug)
+    return _load(slug, f"{info.version}:{info.checksum}", sample_name)
+
+
+def invalidate() -> None:
+    """After a save, rename or delete: drop held datasets so every session sees the change."""
+    _load.clear()
