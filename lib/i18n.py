@@ -1,7 +1,7 @@
 """Translation catalogs (French and English) and the `t()` every user-visible string goes through.
 
 Catalogs are TOML files in `lib/locales/<lang>/<topic>.toml`; a key is `<topic>.<table>.<name>`.
-Placeholders use `str.format` names: t("data.saved", "fr", name="Budget") .
+Placeholders use `str.format` names: t("data.save.saved", "fr", name="Budget", ...) .
 """
 
 from __future__ import annotations

@@ -1,0 +1,46 @@
+"""Shared fixtures. Browser fixtures start one Streamlit server and one Chromium per test worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser_harness import AXE, CHROMIUM, CHROMIUM_ARGS, Server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """`streamlit run app.py` on a free port, with an empty data folder, healthy before tests start."""
+    tmp = tmp_path_factory.mktemp("server")
+    srv = Server(data_dir=tmp / "data", log=tmp / "streamlit.log")
+    try:
+        srv.wait_healthy()
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # A missing browser or axe-core is a broken set-up, not a reason to skip: `make test` installs both.
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium)"
+    assert AXE.exists(), f"{AXE} is missing: run `make test` (it installs axe-core from npm)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR",
+                                  accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    context.close()
