@@ -1,4 +1,4 @@
-"""Command line: `python -m lib check FILE` and `python -m lib convert FILE OUT.parquet`.
+"""Command line: `python -m lib check FILE`, `convert FILE OUT.parquet`, `import FILE --name NAME`.
 
 Exit codes: 0 when something was loaded (even with rejected rows), 1 when nothing is usable,
 2 on usage errors (bad options, missing input, output exists without --force).
@@ -50,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     common(convert)
     convert.add_argument("out", type=Path, help="output Parquet file")
     convert.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+
+    # Folders of Parquet (and files too large for a browser upload) enter the dataset library here.
+    save = sub.add_parser("import", help="save an extract in the dataset library (VIGIE_DATA_DIR)")
+    common(save)
+    target = save.add_mutually_exclusive_group(required=True)
+    target.add_argument("--name", help="save as a new dataset with this name")
+    target.add_argument("--append", metavar="SLUG", help="append to a dataset (upsert on period, service, KPI)")
+    target.add_argument("--replace", metavar="SLUG", help="replace a dataset's data with a new version")
     return parser
 
 
@@ -126,10 +134,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             _print_text(result, args.lang)
         return code
-    # convert
     if not rep.ok:
         _print_text(result, args.lang)
         return code
-    write_parquet_atomic(_with_catalog(result), args.out)
-    print(t("cli.converted", args.lang, path=args.out, rows=rep.rows_loaded, rejected=rep.rows_rejected))
-    return code
+    if args.command == "convert":
+        write_parquet_atomic(_with_catalog(result), args.out)
+        print(t("cli.converted", args.lang, path=args.out, rows=rep.rows_loaded, rejected=rep.rows_rejected))
+        return code
+    return _import(args, result)
+
+
+def _import(args: argparse.Namespace, result: LoadResult) -> int:
+    from lib.datasets import DatasetError, DatasetLibrary
+
+    assert result.data is not None and result.catalog is not None
+    library = DatasetLibrary(Settings.load().data_dir)
+    sources = [args.file.name]
+    try:
+        if args.name:
+            info = library.save(args.name, result.data, result.catalog, sources=sources)
+            print(t("cli.imported", args.lang, name=info.name, slug=info.slug, version=info.version,
+                    rows=info.rows))
+        elif args.append:
+            out = library.append(args.append, result.data, result.catalog, sources=sources)
+            print(t("cli.appended", args.lang, slug=args.append, version=out.version.version, added=out.added,
+                    replaced=out.replaced, unchanged=out.unchanged))
+        else:
+            info = library.replace(args.replace, result.data, result.catalog, sources=sources)
+            print(t("cli.imported", args.lang, name=info.name, slug=info.slug, version=info.version,
+                    rows=info.rows))
+    except DatasetError as exc:
+        print(exc.message(args.lang), file=sys.stderr)
+        return EXIT_USAGE
+    if result.report.rows_rejected:
+        print(t("cli.rejected_left_out", args.lang, rejected=result.report.rows_rejected))
+    return EXIT_OK
