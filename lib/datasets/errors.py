@@ -7,7 +7,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from lib.i18n import catalog, t
+from lib.i18n import DEFAULT_LANG, LANGS, catalog, t
 
 # Counts read better grouped ("12 345" in French); identifiers such as version numbers must not be.
 _COUNTS = frozenset({"count", "length", "max", "rows"})
@@ -27,6 +27,7 @@ class DatasetError(Exception):
         super().__init__(self.message("en"))
 
     def message(self, lang: str) -> str:
+        lang = lang if lang in LANGS else DEFAULT_LANG  # babel must format for the language t() uses
         values = dict(self.params)
         for name, value in values.items():
             if name in _COUNTS and type(value) is int:

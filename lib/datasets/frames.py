@@ -92,7 +92,7 @@ def prepare_catalog(frame: pl.DataFrame, kpis: pl.Series) -> pl.DataFrame:
     if len(dup):
         raise InvalidData("datasets.error.catalog_duplicate", kpis=_names(dup))
     present = kpis.cast(pl.String).unique()
-    absent = present.filter(~present.is_in(catalog["kpi"]))
+    absent = present.filter(~present.is_in(catalog["kpi"].implode()))
     if len(absent):
         raise InvalidData("datasets.error.catalog_missing", count=len(absent), kpis=_names(absent.sort()))
     return catalog

@@ -22,6 +22,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import os
 import tempfile
 import time
@@ -319,7 +320,7 @@ class DatasetLibrary:
             raise DatasetWriteError(name=name, reason=reason) from exc
 
     def _busy(self, slug: str) -> Callable[[], DatasetError]:
-        return lambda: DatasetBusy(slug=slug, seconds=round(self.lock_timeout))
+        return lambda: DatasetBusy(slug=slug, seconds=math.ceil(self.lock_timeout))
 
     def _head(self, folder: Path, slug: str) -> dict[str, Any]:
         try:

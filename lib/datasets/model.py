@@ -11,7 +11,7 @@ from typing import Any
 from babel.numbers import format_decimal
 
 from lib.datasets.errors import InvalidName
-from lib.i18n import t
+from lib.i18n import DEFAULT_LANG, LANGS, t
 
 SAMPLE_SLUG = "sample"  # the committed sample organisation, served by the app, never stored here
 MAX_NAME_LENGTH = 120
@@ -131,6 +131,7 @@ class AppendResult:
 
     def summary(self, lang: str) -> str:
         key = "datasets.append.summary" if self.changed else "datasets.append.nothing"
+        lang = lang if lang in LANGS else DEFAULT_LANG
         names = ("added", "replaced", "unchanged")
         counts = {k: format_decimal(getattr(self, k), locale=lang) for k in names}
         return t(key, lang, version=self.version.version, **counts)
