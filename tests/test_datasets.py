@@ -529,7 +529,9 @@ def test_append_upsert_counts(lib, new, counts):
         assert out.version.rows == merged.height
 
 
-def test_append_matches_a_plain_python_upsert_on_random_data(lib):
+@pytest.mark.parametrize("pack_bits", [64, 8], ids=["packed-key", "three-column-key"])
+def test_append_matches_a_plain_python_upsert_on_random_data(lib, monkeypatch, pack_bits):
+    monkeypatch.setattr(frames, "PACK_BITS", pack_bits)
     rng = np.random.default_rng(42)
     old = make_data(seed=5, months=24)
     # New rows: a random half of the old keys (some values changed) plus keys of 6 later months.
@@ -575,6 +577,64 @@ def test_append_matches_a_plain_python_upsert_on_random_data(lib):
 def _nan_as_text(rows: list[dict]) -> list[dict]:
     """Dict equality fails on NaN (nan != nan): spell it out before comparing."""
     return [{k: "NaN" if isinstance(v, float) and v != v else v for k, v in r.items()} for r in rows]
+
+
+ODD_SERVICES = ("Z", "a", "É", "é", "e", "ß", "Zoé", "zoe", "10", "9", " x", "日本")
+
+
+@pytest.mark.parametrize("pack_bits", [64, 8], ids=["packed-key", "three-column-key"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rows_are_sorted_like_a_plain_lexical_sort(pack_bits, seed, monkeypatch):
+    monkeypatch.setattr(frames, "PACK_BITS", pack_bits)
+    rng = np.random.default_rng(seed)
+    n = 3000
+    periods = pl.Series([date(1900, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 110_000, n)])
+    raw = pl.DataFrame(
+        {
+            "period": periods,
+            "service": rng.choice(ODD_SERVICES, n),
+            "kpi": rng.choice(["b", "B", "a", "Ä", "k1", "k10", "k2"], n),
+            "actual": rng.normal(size=n),
+        }
+    ).unique(subset=["period", "service", "kpi"], keep="first", maintain_order=True)
+    got = frames.prepare_data(raw)
+    expected = raw.sort("period", "service", "kpi")  # String columns: plain code-point order
+    assert got.select(pl.col("period", "service", "kpi").cast(pl.String)).equals(
+        expected.select(pl.col("period", "service", "kpi").cast(pl.String))
+    )
+    assert got["actual"].to_list() == expected["actual"].to_list()
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [pl.String, pl.Categorical(), pl.Categorical(pl.Categories("vigie_test_own")), pl.Enum(["Z", "a", "ß"])],
+    ids=["string", "categorical", "own-categories", "enum"],
+)
+def test_any_text_dtype_is_accepted_and_saved_categorical(lib, dtype):
+    data = pl.DataFrame(
+        {
+            "period": [date(2025, 1, 1)] * 3,
+            "service": ["ß", "a", "Z"],
+            "kpi": ["k"] * 3,
+            "actual": [1.0, 2.0, 3.0],
+        },
+        schema_overrides={"service": dtype},
+    )
+    info = lib.save("Types", data, make_catalog(["k"]), sources=[])
+    back = lib.read(info.slug)[0]
+    assert back.schema["service"] == pl.Categorical()
+    assert back["service"].cast(pl.String).to_list() == ["Z", "a", "ß"]
+    assert lib.append(info.slug, data, make_catalog(["k"]), sources=[]).unchanged == 3
+
+
+def test_upsert_does_not_trust_the_order_of_saved_rows():
+    old = frames.prepare_data(make_data(seed=1, months=3))
+    shuffled_old = old.sample(fraction=1.0, shuffle=True, seed=1)
+    new = frames.prepare_data(make_data(seed=2, months=2, start=date(2025, 3, 1)))
+    merged, added, replaced, unchanged = frames.upsert(shuffled_old, new)
+    assert (added, replaced, unchanged) == (20, 20, 0)
+    assert merged.equals(frames.upsert(old, new)[0])
+    assert merged.equals(merged.sort("period", "service", "kpi"))
 
 
 def test_append_merges_the_catalog(lib):

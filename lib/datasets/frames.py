@@ -1,6 +1,8 @@
 """Frame work of the dataset library: check and normalise what is saved, upsert, merge catalogs.
 
-All of it is vectorised Polars: a 10M-row extract must save and append in seconds.
+All of it is vectorised Polars: a 10M-row extract must save and append in seconds. Sorting and joining
+on (Date, Categorical, Categorical) is slow (6 s to sort 10M shuffled rows, 4 s to join 10M x 10M);
+packing the key into one UInt64 whose order is the lexical order brings that to ~1 s and ~2 s.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ _CATEGORICAL = ("service", "kpi", "owner")
 _FLOATS = ("actual", "target", "weight")
 _OPTIONAL = ("target", "weight", "owner")
 _EXAMPLES = 5  # how many offending values an error message names
+PACK_BITS = 64  # a key needing more bits (centuries of days x a million services...) uses three columns
 
 
 def _cast_column(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -29,9 +32,10 @@ def _cast_column(frame: pl.DataFrame, name: str) -> pl.Expr:
         if isinstance(dtype, pl.Datetime):
             return col.dt.date()
     elif name in _CATEGORICAL:
-        if dtype == pl.Categorical:
+        if dtype == pl.Categorical():
             return col
-        if isinstance(dtype, pl.Enum) or dtype in (pl.String, pl.Null):
+        # Enums and categoricals with their own category set join the default one, like every frame read.
+        if isinstance(dtype, pl.Categorical | pl.Enum) or dtype in (pl.String, pl.Null):
             return col.cast(pl.String).cast(pl.Categorical)
     elif dtype == pl.Null or (dtype.is_numeric() and dtype != pl.Boolean):
         return col.cast(pl.Float64)
@@ -53,9 +57,11 @@ def prepare_data(frame: pl.DataFrame) -> pl.DataFrame:
     null_keys = frame.select(pl.any_horizontal(pl.col(KEY).is_null()).sum()).item()
     if null_keys:
         raise InvalidData("datasets.error.null_keys", count=null_keys)
-    frame = frame.sort(KEY)
+    (frame,), key = with_sort_key(frame)
+    if not _is_sorted(frame, key):  # extracts from lib.ingest come sorted: skip the work then
+        frame = frame.sort(key)
     # Once sorted, a duplicated key sits next to its twin: cheaper than is_duplicated on a struct.
-    same = pl.all_horizontal(pl.col(c) == pl.col(c).shift(1) for c in KEY)
+    same = pl.all_horizontal(pl.col(c) == pl.col(c).shift(1) for c in key)
     dups = frame.filter(same)
     if dups.height:
         first = dups.row(0, named=True)
@@ -66,7 +72,34 @@ def prepare_data(frame: pl.DataFrame) -> pl.DataFrame:
             service=first["service"],
             kpi=first["kpi"],
         )
-    return frame
+    return frame.drop(key)
+
+
+def with_sort_key(*frames: pl.DataFrame) -> tuple[list[pl.DataFrame], list[str]]:
+    """The frames with columns ordering rows like (period, service, kpi) lexically, comparable across
+    the frames: one packed UInt64 `__key` when it fits, else three integer columns. -> (frames, names)
+    """
+    enums = {
+        c: pl.Enum(pl.concat([f.get_column(c).unique().cast(pl.String) for f in frames]).unique().sort())
+        for c in ("service", "kpi")
+    }
+    lo = min(f.get_column("period").min() for f in frames).toordinal()  # type: ignore[union-attr]
+    hi = max(f.get_column("period").max() for f in frames).toordinal()  # type: ignore[union-attr]
+    bits = [(hi - lo).bit_length(), *((len(e.categories) - 1).bit_length() for e in enums.values())]
+    epoch = 719163  # date(1970, 1, 1).toordinal(): a Date's physical value counts days from there
+    parts = [
+        (pl.col("period").to_physical() - (lo - epoch)).cast(pl.UInt64),
+        *(pl.col(c).cast(e).to_physical().cast(pl.UInt64) for c, e in enums.items()),
+    ]
+    if sum(bits) <= PACK_BITS:
+        packed = parts[0] * (1 << (bits[1] + bits[2])) + parts[1] * (1 << bits[2]) + parts[2]
+        return [f.with_columns(packed.alias("__key")) for f in frames], ["__key"]
+    names = ["__period", "__service", "__kpi"]
+    return [f.with_columns(p.alias(n) for p, n in zip(parts, names, strict=True)) for f in frames], names
+
+
+def _is_sorted(frame: pl.DataFrame, key: list[str]) -> bool:
+    return len(key) == 1 and frame.get_column(key[0]).is_sorted()
 
 
 def prepare_catalog(frame: pl.DataFrame, kpis: pl.Series) -> pl.DataFrame:
@@ -136,9 +169,19 @@ def upsert(old: pl.DataFrame, new: pl.DataFrame) -> tuple[pl.DataFrame, int, int
     Both frames come from prepare_data (unique keys). A row is unchanged when every value is equal,
     nulls and NaN included (so re-appending the same file changes nothing).
     """
+    (old, new), key = with_sort_key(old, new)
+    if len(key) == 1:  # filters keep the order a join would not
+        hit = pl.col(key[0]).is_in(new.get_column(key[0]).implode())
+        old_hit, kept = old.filter(hit), old.filter(~hit)
+    else:
+        old_hit, kept = (
+            old.join(new.select(key), on=key, how="semi"),
+            old.join(new.select(key), on=key, how="anti"),
+        )
+    # Only the old rows that new rows hit are joined: appending a month to 10M rows joins a month.
     matched = new.join(
-        old.select(*KEY, *(pl.col(c).alias(f"{c}__old") for c in VALUES), pl.lit(True).alias("__found")),
-        on=KEY,
+        old_hit.select(*key, *(pl.col(c).alias(f"{c}__old") for c in VALUES), pl.lit(True).alias("__found")),
+        on=key,
         how="left",
     )
     same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c}__old")) for c in VALUES)
@@ -149,10 +192,12 @@ def upsert(old: pl.DataFrame, new: pl.DataFrame) -> tuple[pl.DataFrame, int, int
     added, unchanged = counts["added"], counts["unchanged"]
     replaced = new.height - added - unchanged
     if added == 0 and replaced == 0:
-        return old, 0, 0, unchanged
-    kept = old.join(new.select(KEY), on=KEY, how="anti")
-    merged = pl.concat([kept, new]).sort(KEY)
-    return merged, added, replaced, unchanged
+        return old.drop(key), 0, 0, unchanged
+    if _is_sorted(kept, key) and _is_sorted(new, key):  # merge_sorted trusts its inputs: check them
+        merged = kept.merge_sorted(new, key=key[0])
+    else:
+        merged = pl.concat([kept, new]).sort(key)
+    return merged.drop(key), added, replaced, unchanged
 
 
 def merge_catalog(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
