@@ -1,0 +1,232 @@
+"""The performance model: KPIs rolled up over time and across services as the catalog says, gap to
+target (signed so that positive is better), status, comparisons and scores.
+
+Aggregating is not always summing: each KPI has a rule over time (`agg_time`) and one across services
+(`agg_services`); targets roll up with the same rules, over the same rows as the actuals (a quarter
+with two months reported compares two months of actuals with two months of targets).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from lib.contract import GRAINS
+from lib.periods import grain_rank, truncate
+
+STATUSES = ("on", "watch", "off", "none")
+STATUS = pl.Enum(STATUSES)
+VIEW_GRAINS = (*GRAINS, "ytd")
+COMPARES = ("previous", "last_year", "target")
+KEYS = ("period", "service", "kpi")
+VALUES = ("actual", "target", "weight")
+
+
+def _agg(rule: str, col: str) -> pl.Expr:
+    """One aggregation rule applied to `col` inside a group (rows where `actual` is present)."""
+    c = pl.col(col)
+    if rule == "sum":
+        # A sum of nothing is unknown, not zero (a KPI without targets keeps a null target).
+        return pl.when(c.count() > 0).then(c.sum())
+    if rule == "mean":
+        return c.mean()
+    if rule == "wmean":
+        w = pl.when(c.is_not_null()).then(pl.col("weight"))
+        weighted = (c * w).sum() / w.sum()
+        # Without weights a weighted mean is the plain mean (the catalog warning already said so).
+        return pl.when(w.sum() > 0).then(weighted).otherwise(c.mean())
+    if rule in ("last", "first"):
+        ordered = c.sort_by("period").drop_nulls()
+        return ordered.last() if rule == "last" else ordered.first()
+    if rule == "min":
+        return c.min()
+    if rule == "max":
+        return c.max()
+    raise ValueError(f"unknown aggregation rule {rule!r}")
+
+
+def _by_rule(
+    lf: pl.LazyFrame, catalog: pl.DataFrame, rule_col: str, keys: list[str], extra: list[pl.Expr]
+) -> pl.LazyFrame:
+    """Group `lf` by `keys`, each KPI aggregated with its own rule: one pass per distinct rule."""
+    parts = []
+    for rule, kpis in catalog.group_by(rule_col).agg(pl.col("kpi")).sort(rule_col).iter_rows():
+        sub = lf.filter(pl.col("kpi").is_in(kpis))
+        parts.append(sub.group_by(keys).agg(_agg(rule, "actual"), _agg(rule, "target"), *extra))
+    if not parts:
+        return lf.select(*keys, *VALUES).head(0)
+    return pl.concat(parts, how="vertical")
+
+
+def rollup_time(
+    lf: pl.LazyFrame, catalog: pl.DataFrame, grain: str, data_grain: str, year_start_month: int = 1
+) -> pl.LazyFrame:
+    """Rows at `grain` (one per period × service × KPI), each KPI aggregated with its `agg_time`.
+
+    `ytd` gives, at each month (or the data's own grain when coarser), the aggregate from the start
+    of its year to that period.
+    """
+    if grain == "ytd":
+        return _year_to_date(lf, catalog, data_grain, year_start_month)
+    if grain_rank(grain) < grain_rank(data_grain):
+        raise ValueError(f"grain {grain!r} is finer than the data's own ({data_grain!r})")
+    lf = lf.filter(pl.col("actual").is_not_null()).select(*KEYS, *VALUES)
+    if grain == data_grain:
+        return lf
+    lf = lf.with_columns(truncate(pl.col("period"), grain, year_start_month).alias("_bucket"))
+    out = _by_rule(lf, catalog, "agg_time", ["_bucket", "service", "kpi"], [pl.col("weight").sum()])
+    return out.rename({"_bucket": "period"}).select(*KEYS, *VALUES)
+
+
+def _cumulative(rule: str, col: str, over: list[str]) -> pl.Expr:
+    c = pl.col(col)
+    if rule == "sum":
+        return c.cum_sum().over(over)
+    if rule == "mean":
+        return (c.cum_sum() / c.cum_count()).over(over)
+    if rule == "wmean":
+        w = pl.when(c.is_not_null()).then(pl.col("weight"))
+        weighted = (c * w).cum_sum() / w.cum_sum()
+        plain = c.cum_sum() / c.cum_count()
+        return pl.when(w.cum_sum() > 0).then(weighted).otherwise(plain).over(over)
+    if rule == "last":
+        return c.forward_fill().over(over)
+    if rule == "first":
+        return c.drop_nulls().first().over(over)
+    if rule == "min":
+        return c.cum_min().over(over)
+    if rule == "max":
+        return c.cum_max().over(over)
+    raise ValueError(f"unknown aggregation rule {rule!r}")
+
+
+def _year_to_date(
+    lf: pl.LazyFrame, catalog: pl.DataFrame, data_grain: str, year_start_month: int
+) -> pl.LazyFrame:
+    base_grain = data_grain if grain_rank(data_grain) > grain_rank("month") else "month"
+    base = rollup_time(lf, catalog, base_grain, data_grain, year_start_month)
+    base = base.with_columns(truncate(pl.col("period"), "year", year_start_month).alias("_year")).sort(
+        "service", "kpi", "period"
+    )
+    over = ["service", "kpi", "_year"]
+    parts = []
+    for rule, kpis in catalog.group_by("agg_time").agg(pl.col("kpi")).sort("agg_time").iter_rows():
+        sub = base.filter(pl.col("kpi").is_in(kpis))
+        parts.append(
+            sub.with_columns(
+                _cumulative(rule, "actual", over),
+                _cumulative(rule, "target", over),
+                pl.col("weight").cum_sum().over(over),
+            )
+        )
+    if not parts:
+        return base.select(*KEYS, *VALUES)
+    return pl.concat(parts, how="vertical").select(*KEYS, *VALUES)
+
+
+def rollup_services(lf: pl.LazyFrame, catalog: pl.DataFrame, label: str) -> pl.LazyFrame:
+    """The organisation total: one row per period × KPI, `service` = `label`, each KPI with its
+    `agg_services` rule (weights add up, so weighted means stay weighted)."""
+    out = _by_rule(lf, catalog, "agg_services", ["period", "kpi"], [pl.col("weight").sum()])
+    return out.with_columns(pl.lit(label).cast(pl.Categorical).alias("service")).select(*KEYS, *VALUES)
+
+
+def _rules(catalog: pl.DataFrame) -> pl.DataFrame:
+    return catalog.select(
+        pl.col("kpi").cast(pl.Categorical),
+        pl.when(pl.col("direction") == "lower").then(-1.0).otherwise(1.0).alias("_sign"),
+        pl.col("tolerance").fill_null(0.0).alias("_tolerance"),
+    )
+
+
+def with_gap(lf: pl.LazyFrame, catalog: pl.DataFrame) -> pl.LazyFrame:
+    """Add `gap` (actual − target, sign flipped for lower-is-better KPIs: positive is better),
+    `gap_pct` (gap in percent of |target|; null for a zero target, which has an absolute gap only)
+    and `status` (on / watch within the KPI's tolerance / off / none without a target)."""
+    gap = (pl.col("actual") - pl.col("target")) * pl.col("_sign")
+    gap_pct = pl.when(pl.col("target") != 0).then(pl.col("gap") / pl.col("target").abs() * 100)
+    status = (
+        pl.when(pl.col("actual").is_null() | pl.col("target").is_null())
+        .then(pl.lit("none"))
+        .when(pl.col("gap") >= 0)
+        .then(pl.lit("on"))
+        .when(pl.col("gap_pct") >= -pl.col("_tolerance"))
+        .then(pl.lit("watch"))
+        .otherwise(pl.lit("off"))
+    )
+    return (
+        lf.join(_rules(catalog).lazy(), on="kpi", how="left")
+        .with_columns(gap.alias("gap"))
+        .with_columns(gap_pct.alias("gap_pct"))
+        .with_columns(status.cast(STATUS).alias("status"))
+        .drop("_sign", "_tolerance")
+    )
+
+
+def comparison_period(grain: str, how: str) -> pl.Expr:
+    """The period each row is compared with: the one before, or the same one a year earlier."""
+    if how == "previous":
+        step = {
+            "day": "-1d",
+            "week": "-1w",
+            "month": "-1mo",
+            "quarter": "-3mo",
+            "year": "-1y",
+            "ytd": "-1mo",
+        }[grain]
+    elif how == "last_year":
+        step = "-52w" if grain == "week" else "-1y"
+    else:
+        raise ValueError(f"no comparison period for {how!r}")
+    return pl.col("period").dt.offset_by(step)
+
+
+def with_comparison(lf: pl.LazyFrame, grain: str, how: str) -> pl.LazyFrame:
+    """Add `cmp_actual`, `cmp_gap_pct`, `cmp_status`, `change` (actual − comparison), `change_pct`
+    and `gap_change` (change of gap_pct, in points). With `target` the comparison is the target itself."""
+    if how == "target":
+        lf = lf.with_columns(
+            pl.col("target").alias("cmp_actual"),
+            pl.lit(None, pl.Float64).alias("cmp_gap_pct"),
+            pl.lit(None, STATUS).alias("cmp_status"),
+        )
+    else:
+        other = lf.select(
+            pl.col("period").alias("_cmp_period"),
+            "service",
+            "kpi",
+            pl.col("actual").alias("cmp_actual"),
+            pl.col("gap_pct").alias("cmp_gap_pct"),
+            pl.col("status").alias("cmp_status"),
+        )
+        lf = (
+            lf.with_columns(comparison_period(grain, how).alias("_cmp_period"))
+            .join(other, on=["_cmp_period", "service", "kpi"], how="left")
+            .drop("_cmp_period")
+        )
+    return lf.with_columns(
+        (pl.col("actual") - pl.col("cmp_actual")).alias("change"),
+        pl.when(pl.col("cmp_actual") != 0)
+        .then((pl.col("actual") - pl.col("cmp_actual")) / pl.col("cmp_actual").abs() * 100)
+        .alias("change_pct"),
+        (pl.col("gap_pct") - pl.col("cmp_gap_pct")).alias("gap_change"),
+    )
+
+
+def scores(lf: pl.LazyFrame, catalog: pl.DataFrame, by: list[str]) -> pl.LazyFrame:
+    """Score = weighted share of KPIs on target among those with a target (`score_weight` from the
+    catalog, default 1), with counts per status. `by` e.g. ["period", "service"] or ["period"]."""
+    weights = catalog.select(
+        pl.col("kpi").cast(pl.Categorical), pl.col("score_weight").fill_null(1.0).alias("_w")
+    )
+    counted = pl.col("status") != "none"
+    return (
+        lf.join(weights.lazy(), on="kpi", how="left")
+        .group_by(by)
+        .agg(
+            pl.when(pl.col("_w").filter(counted).sum() > 0)
+            .then(pl.col("_w").filter(pl.col("status") == "on").sum() / pl.col("_w").filter(counted).sum())
+            .alias("score"),
+            *[(pl.col("status") == s).sum().alias(f"n_{s}") for s in STATUSES],
+        )
+        .sort(by)
+    )
