@@ -22,4 +22,6 @@ cols[0].metric(t("overview.services", lang), fmt_int(frame["service"].n_unique()
 cols[1].metric(t("overview.kpis", lang), fmt_int(frame["kpi"].n_unique(), lang))
 cols[2].metric(t("overview.rows", lang), fmt_int(frame.height, lang))
 cols[3].metric(t("overview.latest", lang), period_label(last, grain, lang))
-st.caption(t("overview.range", lang, first=period_label(first, grain, lang), last=period_label(last, grain, lang)))
+st.caption(
+    t("overview.range", lang, first=period_label(first, grain, lang), last=period_label(last, grain, lang))
+)

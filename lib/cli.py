@@ -30,7 +30,9 @@ class UsageError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m lib", description="Vigie: check and convert KPI extracts.")
+    parser = argparse.ArgumentParser(
+        prog="python -m lib", description="Vigie: check and convert KPI extracts."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -38,8 +40,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--lang", choices=LANGS, default="en", help="language of messages (default en)")
         p.add_argument("--sheet", help="XLSX sheet to read (default: the first sheet that holds an extract)")
         p.add_argument("--catalog", type=Path, help="KPI catalog file (CSV, XLSX or Parquet)")
-        p.add_argument("--duplicates", choices=("reject", "first", "last"), default="reject",
-                       help="rows sharing a (period, service, KPI) key: reject them all (default), or keep one")
+        p.add_argument(
+            "--duplicates",
+            choices=("reject", "first", "last"),
+            default="reject",
+            help="rows sharing a (period, service, KPI) key: reject them all (default), or keep one",
+        )
 
     check = sub.add_parser("check", help="print the validation report of an extract")
     common(check)
@@ -56,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     common(save)
     target = save.add_mutually_exclusive_group(required=True)
     target.add_argument("--name", help="save as a new dataset with this name")
-    target.add_argument("--append", metavar="SLUG", help="append to a dataset (upsert on period, service, KPI)")
+    target.add_argument(
+        "--append", metavar="SLUG", help="append to a dataset (upsert on period, service, KPI)"
+    )
     target.add_argument("--replace", metavar="SLUG", help="replace a dataset's data with a new version")
     return parser
 
@@ -65,8 +73,13 @@ def _load(args: argparse.Namespace) -> LoadResult:
     for path in (args.file, args.catalog):
         if path is not None and not path.exists():
             raise UsageError(t("cli.not_found", args.lang, path=path))
-    return load_extract(args.file, sheet=args.sheet, catalog=args.catalog, duplicates=args.duplicates,
-                        settings=Settings.load())
+    return load_extract(
+        args.file,
+        sheet=args.sheet,
+        catalog=args.catalog,
+        duplicates=args.duplicates,
+        settings=Settings.load(),
+    )
 
 
 def _print_text(result: LoadResult, lang: str) -> None:
@@ -74,10 +87,22 @@ def _print_text(result: LoadResult, lang: str) -> None:
     if rep.error is not None:
         print(t("cli.error", lang, message=rep.error.message(lang)))
         return
-    print(t("cli.summary", lang, files=", ".join(rep.files), loaded=rep.rows_loaded, read=rep.rows_read,
-            rejected=rep.rows_rejected, duplicates=rep.duplicates, services=rep.services, kpis=rep.kpis,
+    print(
+        t(
+            "cli.summary",
+            lang,
+            files=", ".join(rep.files),
+            loaded=rep.rows_loaded,
+            read=rep.rows_read,
+            rejected=rep.rows_rejected,
+            duplicates=rep.duplicates,
+            services=rep.services,
+            kpis=rep.kpis,
             grain=t(f"cli.grain.{rep.grain}", lang) if rep.grain else "?",
-            first=rep.first_period, last=rep.last_period))
+            first=rep.first_period,
+            last=rep.last_period,
+        )
+    )
     if rep.sheet:
         print(t("cli.sheet", lang, sheet=rep.sheet))
     for notice in rep.warnings:
@@ -85,7 +110,11 @@ def _print_text(result: LoadResult, lang: str) -> None:
     if rep.rejected:
         print(t("cli.rejected_header", lang, count=len(rep.rejected)))
         for r in rep.rejected[:TEXT_REJECTED_LIMIT]:
-            print(f"  {r.file}:{r.line}" + (f" [{r.column}]" if r.column else "") + f" {r.code}: {r.reason(lang)}")
+            print(
+                f"  {r.file}:{r.line}"
+                + (f" [{r.column}]" if r.column else "")
+                + f" {r.code}: {r.reason(lang)}"
+            )
         if len(rep.rejected) > TEXT_REJECTED_LIMIT:
             print(t("cli.rejected_more", lang, count=len(rep.rejected) - TEXT_REJECTED_LIMIT))
 
@@ -94,7 +123,9 @@ def _with_catalog(result: LoadResult) -> pl.DataFrame:
     """The normalised rows with their KPI's catalog attributes, so the Parquet file describes itself."""
     assert result.data is not None and result.catalog is not None
     catalog = result.catalog.with_columns(
-        pl.col(c).cast(pl.Categorical) for c, dtype in CATALOG_SCHEMA.items() if dtype == "String" and c != "kpi"
+        pl.col(c).cast(pl.Categorical)
+        for c, dtype in CATALOG_SCHEMA.items()
+        if dtype == "String" and c != "kpi"
     ).with_columns(pl.col("kpi").cast(pl.Categorical))
     data = result.data.join(catalog, on="kpi", how="left", maintain_order="left")
     return data.sort("period", "service", "kpi")
@@ -153,16 +184,41 @@ def _import(args: argparse.Namespace, result: LoadResult) -> int:
     try:
         if args.name:
             info = library.save(args.name, result.data, result.catalog, sources=sources)
-            print(t("cli.imported", args.lang, name=info.name, slug=info.slug, version=info.version,
-                    rows=info.rows))
+            print(
+                t(
+                    "cli.imported",
+                    args.lang,
+                    name=info.name,
+                    slug=info.slug,
+                    version=info.version,
+                    rows=info.rows,
+                )
+            )
         elif args.append:
             out = library.append(args.append, result.data, result.catalog, sources=sources)
-            print(t("cli.appended", args.lang, slug=args.append, version=out.version.version, added=out.added,
-                    replaced=out.replaced, unchanged=out.unchanged))
+            print(
+                t(
+                    "cli.appended",
+                    args.lang,
+                    slug=args.append,
+                    version=out.version.version,
+                    added=out.added,
+                    replaced=out.replaced,
+                    unchanged=out.unchanged,
+                )
+            )
         else:
             info = library.replace(args.replace, result.data, result.catalog, sources=sources)
-            print(t("cli.imported", args.lang, name=info.name, slug=info.slug, version=info.version,
-                    rows=info.rows))
+            print(
+                t(
+                    "cli.imported",
+                    args.lang,
+                    name=info.name,
+                    slug=info.slug,
+                    version=info.version,
+                    rows=info.rows,
+                )
+            )
     except DatasetError as exc:
         print(exc.message(args.lang), file=sys.stderr)
         return EXIT_USAGE

@@ -25,24 +25,36 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("period", True, ("periode", "mois", "date", "month", "period_start", "annee_mois", "jour", "day")),
     Column("service", True, ("departement", "department", "entite", "team", "equipe", "pole")),
-    Column("kpi", True, ("indicateur", "indicator", "kpi_name", "nom_indicateur", "mesure", "measure", "metric")),
-    Column("actual", True, ("realise", "valeur", "value", "reel", "actuals", "resultat", "result", "montant")),
+    Column(
+        "kpi", True, ("indicateur", "indicator", "kpi_name", "nom_indicateur", "mesure", "measure", "metric")
+    ),
+    Column(
+        "actual", True, ("realise", "valeur", "value", "reel", "actuals", "resultat", "result", "montant")
+    ),
     Column("target", False, ("objectif", "cible", "target_value", "goal", "budget", "prevu")),
-    Column("weight", False, ("poids", "ponderation", "effectif_repondants", "repondants", "respondents", "n")),
+    Column(
+        "weight", False, ("poids", "ponderation", "effectif_repondants", "repondants", "respondents", "n")
+    ),
     Column("owner", False, ("responsable", "pilote", "proprietaire", "referent", "owner_name")),
     Column("unit", False, ("unite", "unite_de_mesure", "unit_of_measure", "units", "unites"), per_kpi=True),
     Column("direction", False, ("sens", "polarite", "polarity", "better", "sens_favorable"), per_kpi=True),
     Column("axis", False, ("axe", "axe_strategique", "strategic_axis", "perspective", "theme"), per_kpi=True),
-    Column("agg_time", False, ("agregation_temps", "aggregation_time", "time_aggregation", "cumul"), per_kpi=True),
+    Column(
+        "agg_time", False, ("agregation_temps", "aggregation_time", "time_aggregation", "cumul"), per_kpi=True
+    ),
     Column(
         "agg_services",
         False,
         ("agregation_services", "aggregation_services", "service_aggregation", "consolidation"),
         per_kpi=True,
     ),
-    Column("tolerance", False, ("seuil_vigilance", "tolerance_pct", "marge", "watch_tolerance"), per_kpi=True),
+    Column(
+        "tolerance", False, ("seuil_vigilance", "tolerance_pct", "marge", "watch_tolerance"), per_kpi=True
+    ),
     Column("description", False, ("definition", "libelle", "commentaire_indicateur"), per_kpi=True),
-    Column("score_weight", False, ("poids_score", "importance", "weight_in_score", "coefficient"), per_kpi=True),
+    Column(
+        "score_weight", False, ("poids_score", "importance", "weight_in_score", "coefficient"), per_kpi=True
+    ),
 )
 COLUMN_BY_NAME = {c.name: c for c in COLUMNS}
 REQUIRED = tuple(c.name for c in COLUMNS if c.required)
@@ -54,7 +66,7 @@ DATA_COLUMNS = ("period", "service", "kpi", "actual", "target", "weight", "owner
 
 
 def normalise_header(text: str) -> str:
-    """Lower case, accents removed, runs of non-alphanumerics as one underscore: 'Réalisé (€)' -> 'realise'."""
+    """Lower case, no accents, non-alphanumeric runs as one underscore: 'Réalisé (€)' -> 'realise'."""
     text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     text = re.sub(r"\(.*?\)", " ", text.lower())  # "Réalisé (€)" and "Objectif (en %)" keep their name
     return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
@@ -87,10 +99,36 @@ def canonical_column(header: str) -> str | None:
 
 DIRECTIONS = ("higher", "lower")
 DIRECTION_SYNONYMS = {
-    "higher": ("higher", "high", "up", "+", "max", "hausse", "haut", "plus", "croissant", "higher_is_better",
-               "plus_c_est_mieux", "positif", "1"),
-    "lower": ("lower", "low", "down", "-", "min", "baisse", "bas", "moins", "decroissant", "lower_is_better",
-              "moins_c_est_mieux", "negatif", "-1"),
+    "higher": (
+        "higher",
+        "high",
+        "up",
+        "+",
+        "max",
+        "hausse",
+        "haut",
+        "plus",
+        "croissant",
+        "higher_is_better",
+        "plus_c_est_mieux",
+        "positif",
+        "1",
+    ),
+    "lower": (
+        "lower",
+        "low",
+        "down",
+        "-",
+        "min",
+        "baisse",
+        "bas",
+        "moins",
+        "decroissant",
+        "lower_is_better",
+        "moins_c_est_mieux",
+        "negatif",
+        "-1",
+    ),
 }
 # Over time: a flow sums, a stock takes the last value, a rate takes the (weighted) mean.
 AGG_TIME = ("sum", "mean", "wmean", "last", "first", "min", "max")
@@ -132,8 +170,32 @@ def parse_aggregation(value: str | None) -> str | None:
 
 
 # Units decide the default aggregation when the catalog is silent (with a visible warning).
-_RATE_UNITS = {"%", "pct", "pourcent", "percent", "pts", "pt", "points", "note", "score", "ratio", "/5", "/10",
-               "/20", "/100", "taux", "rate", "jours", "days", "j", "h", "heures", "hours", "min", "minutes"}
+_RATE_UNITS = {
+    "%",
+    "pct",
+    "pourcent",
+    "percent",
+    "pts",
+    "pt",
+    "points",
+    "note",
+    "score",
+    "ratio",
+    "/5",
+    "/10",
+    "/20",
+    "/100",
+    "taux",
+    "rate",
+    "jours",
+    "days",
+    "j",
+    "h",
+    "heures",
+    "hours",
+    "min",
+    "minutes",
+}
 _STOCK_UNITS = {"etp", "fte", "effectif", "headcount", "postes", "stock", "agents", "salaries"}
 
 

@@ -38,8 +38,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR",
-                                  accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, locale="fr-FR", accept_downloads=True
+    )
     pg = context.new_page()
     pg.set_default_timeout(30_000)
     yield pg

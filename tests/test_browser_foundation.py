@@ -61,7 +61,8 @@ def test_unknown_link_parameters_are_dropped_with_a_notice(page, server):
 def test_french_excel_csv_upload_shows_the_exact_report(page, server):
     goto(page, server.base + "/data?lang=fr")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
-        files=[{"name": "export_qualite.csv", "mimeType": "text/csv", "buffer": FRENCH_CSV}])
+        files=[{"name": "export_qualite.csv", "mimeType": "text/csv", "buffer": FRENCH_CSV}]
+    )
     page.get_by_text("Lignes rejetées (2)").wait_for(timeout=30_000)
     wait_ready(page)
 
@@ -89,7 +90,8 @@ def test_french_excel_csv_upload_shows_the_exact_report(page, server):
 def test_saved_upload_opens_by_link(page, server):
     goto(page, server.base + "/data?lang=en")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
-        files=[{"name": "export_qualite.csv", "mimeType": "text/csv", "buffer": FRENCH_CSV}])
+        files=[{"name": "export_qualite.csv", "mimeType": "text/csv", "buffer": FRENCH_CSV}]
+    )
     page.get_by_role("button", name="Save as a new dataset").wait_for()
     page.get_by_label("Name").fill("Qualité <b>2026</b>")
     page.get_by_role("button", name="Save as a new dataset").click()

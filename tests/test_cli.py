@@ -21,8 +21,19 @@ GOOD = (
     "01/03/2026;Admissions;Dossiers;abc;100;nb\n"
     "01/03/2026;Finances;Budget;1 234,5;1 200;k€\n"
 ).encode("cp1252")
-JSON_KEYS = {"ok", "rows_loaded", "rows_rejected", "rejected", "duplicates", "services", "kpis",
-             "first_period", "last_period", "warnings", "error"}
+JSON_KEYS = {
+    "ok",
+    "rows_loaded",
+    "rows_rejected",
+    "rejected",
+    "duplicates",
+    "services",
+    "kpis",
+    "first_period",
+    "last_period",
+    "warnings",
+    "error",
+}
 
 
 @pytest.fixture
@@ -107,7 +118,12 @@ def test_import_saves_in_the_library(extract, tmp_path, monkeypatch, capsys):
 
 
 def test_module_entry_point(extract):
-    proc = subprocess.run([sys.executable, "-m", "lib", "check", str(extract), "--json"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib", "check", str(extract), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["ok"] is True

@@ -11,7 +11,11 @@ import pytest
 from lib.i18n import LANGS, catalog, normalise_lang, t
 
 ROOT = Path(__file__).resolve().parent.parent
-UI_FILES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "lib" / "ui").glob("*.py"))]
+UI_FILES = [
+    ROOT / "app.py",
+    *sorted((ROOT / "pages").glob("*.py")),
+    *sorted((ROOT / "lib" / "ui").glob("*.py")),
+]
 CODE_FILES = [*UI_FILES, *sorted((ROOT / "lib").rglob("*.py"))]
 
 
@@ -42,10 +46,36 @@ def test_every_literal_key_used_in_code_exists():
 
 
 # Streamlit calls whose first argument is shown to the user.
-_SHOWN = {"title", "header", "subheader", "caption", "markdown", "write", "text", "info", "warning", "error",
-          "success", "button", "download_button", "radio", "selectbox", "multiselect", "text_input",
-          "checkbox", "metric", "expander", "tabs", "file_uploader", "form_submit_button",
-          "toggle", "slider", "number_input", "date_input", "segmented_control"}
+_SHOWN = {
+    "title",
+    "header",
+    "subheader",
+    "caption",
+    "markdown",
+    "write",
+    "text",
+    "info",
+    "warning",
+    "error",
+    "success",
+    "button",
+    "download_button",
+    "radio",
+    "selectbox",
+    "multiselect",
+    "text_input",
+    "checkbox",
+    "metric",
+    "expander",
+    "tabs",
+    "file_uploader",
+    "form_submit_button",
+    "toggle",
+    "slider",
+    "number_input",
+    "date_input",
+    "segmented_control",
+}
 
 
 @pytest.mark.parametrize("path", UI_FILES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -63,15 +93,18 @@ def test_no_literal_text_in_pages(path):
     assert offenders == []
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("fr", "fr"), ("fr-FR", "fr"), ("en_GB", "en"), ("EN", "en"),
-                                               ("de", None), ("", None), (None, None)])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("fr", "fr"), ("fr-FR", "fr"), ("en_GB", "en"), ("EN", "en"), ("de", None), ("", None), (None, None)],
+)
 def test_normalise_lang(raw, expected):
     assert normalise_lang(raw) == expected
 
 
 def test_t_fills_placeholders_and_falls_back_to_french():
     assert t("common.url.dropped", "en", items="x=1") == (
-        "Some link parameters were not understood and were removed: x=1.")
+        "Some link parameters were not understood and were removed: x=1."
+    )
     assert t("common.nav.overview", "xx") == t("common.nav.overview", "fr")
     with pytest.raises(KeyError):
         t("common.no_such_key", "en")

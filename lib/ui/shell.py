@@ -40,16 +40,29 @@ def _sidebar(view: ViewState, lang: str, names: dict[str, str]) -> None:
         st.markdown(f"### {t('common.app_name', lang)}")
         st.caption(t("common.tagline", lang))
         st.session_state["_w_lang"] = lang
-        st.radio(t("common.lang.label", lang), LANGS, key="_w_lang", horizontal=True, on_change=_on_lang,
-                 format_func=lambda code: t(f"common.lang.{code}", lang))
+        st.radio(
+            t("common.lang.label", lang),
+            LANGS,
+            key="_w_lang",
+            horizontal=True,
+            on_change=_on_lang,
+            format_func=lambda code: t(f"common.lang.{code}", lang),
+        )
         st.session_state["_w_dataset"] = view.dataset
         # Options are plain text (not Markdown), so dataset names from users are safe here.
-        st.selectbox(t("common.dataset.label", lang), list(names), key="_w_dataset", on_change=_on_dataset,
-                     format_func=lambda slug: names.get(slug, slug))
+        st.selectbox(
+            t("common.dataset.label", lang),
+            list(names),
+            key="_w_dataset",
+            on_change=_on_dataset,
+            format_func=lambda slug: names.get(slug, slug),
+        )
         st.markdown(f"**{t('common.nav.title', lang)}**")
         query = to_query(view)
         for page in PAGES:
-            st.page_link(page.script, label=t(f"common.nav.{page.key}", lang), icon=page.icon, query_params=query)
+            st.page_link(
+                page.script, label=t(f"common.nav.{page.key}", lang), icon=page.icon, query_params=query
+            )
 
 
 def page_setup(page_key: str) -> Ctx:
@@ -57,7 +70,9 @@ def page_setup(page_key: str) -> Ctx:
     view, dropped = state.read_view()
     lang = view.lang or normalise_lang(st.context.locale) or DEFAULT_LANG
     page = PAGE_BY_KEY[page_key]
-    st.set_page_config(page_title=f"{t(f'common.nav.{page.key}', lang)} · Vigie", page_icon="🧭", layout="wide")
+    st.set_page_config(
+        page_title=f"{t(f'common.nav.{page.key}', lang)} · Vigie", page_icon="🧭", layout="wide"
+    )
     sample_name = t("common.dataset.sample", lang)
     names = data.dataset_names(sample_name)
     if view.dataset not in names:

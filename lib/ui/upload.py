@@ -49,7 +49,9 @@ def current_upload(files: list[tuple[str, bytes]], duplicates: str) -> Upload | 
     digest = _digest(files, duplicates, mapping)
     if held is None or held.digest != digest:
         held = Upload(digest, names, duplicates, mapping)
-        held.result = load_files(files, duplicates=duplicates, mapping=mapping or None, settings=data.settings())
+        held.result = load_files(
+            files, duplicates=duplicates, mapping=mapping or None, settings=data.settings()
+        )
         st.session_state[UPLOAD_KEY] = held
     return held
 
@@ -62,8 +64,11 @@ def mapping_form(upload: Upload, lang: str) -> None:
     if not headers:
         return
     missing = [c for c in REQUIRED if c not in report.columns.values()]
-    with st.expander(t("data.mapping.title", lang), expanded=bool(missing) or report.error is not None,
-                     icon=":material/swap_horiz:"):
+    with st.expander(
+        t("data.mapping.title", lang),
+        expanded=bool(missing) or report.error is not None,
+        icon=":material/swap_horiz:",
+    ):
         st.caption(t("data.mapping.help", lang))
         choices = ["", *(c.name for c in COLUMNS)]
         with st.form("mapping_form", border=False):
@@ -72,9 +77,14 @@ def mapping_form(upload: Upload, lang: str) -> None:
             for i, header in enumerate(headers):
                 current = upload.mapping.get(header, report.columns.get(header, ""))
                 chosen[header] = cols[i % 3].selectbox(
-                    t("data.mapping.for_header", lang, header=md_escape(header)), choices,
-                    index=choices.index(current) if current in choices else 0, key=f"_map_{i}",
-                    format_func=lambda c: t(f"data.column.{c}", lang) if c else t("data.mapping.ignore", lang))
+                    t("data.mapping.for_header", lang, header=md_escape(header)),
+                    choices,
+                    index=choices.index(current) if current in choices else 0,
+                    key=f"_map_{i}",
+                    format_func=lambda c: (
+                        t(f"data.column.{c}", lang) if c else t("data.mapping.ignore", lang)
+                    ),
+                )
             if st.form_submit_button(t("data.mapping.apply", lang), type="primary"):
                 upload.mapping = {h: c for h, c in chosen.items() if c}
                 upload.digest = ""  # reload with the new mapping on this rerun
@@ -84,8 +94,15 @@ def mapping_form(upload: Upload, lang: str) -> None:
 def preview(result: LoadResult, lang: str) -> None:
     if result.data is None:
         return
-    with st.expander(t("data.preview.title", lang, rows=fmt_int(min(PREVIEW_ROWS, result.data.height), lang),
-                       total=fmt_int(result.data.height, lang)), icon=":material/table_view:"):
+    with st.expander(
+        t(
+            "data.preview.title",
+            lang,
+            rows=fmt_int(min(PREVIEW_ROWS, result.data.height), lang),
+            total=fmt_int(result.data.height, lang),
+        ),
+        icon=":material/table_view:",
+    ):
         st.dataframe(result.data.head(PREVIEW_ROWS), hide_index=True, width="stretch")
         if result.catalog is not None:
             st.markdown(f"**{t('data.preview.catalog', lang)}**")
@@ -101,8 +118,13 @@ def save_form(upload: Upload, lang: str) -> None:
     lib = data.library()
     existing = {info.slug: info.name for info in lib.list()}
     modes = ["new", "append", "replace"] if existing else ["new"]
-    mode = st.radio(t("data.save.mode", lang), modes, horizontal=True, key="_save_mode",
-                    format_func=lambda m: t(f"data.save.mode_{m}", lang))
+    mode = st.radio(
+        t("data.save.mode", lang),
+        modes,
+        horizontal=True,
+        key="_save_mode",
+        format_func=lambda m: t(f"data.save.mode_{m}", lang),
+    )
     with st.form("save_form", border=True):
         if mode == "new":
             default = upload.names[0].rsplit(".", 1)[0] if upload.names else ""
@@ -115,13 +137,21 @@ def save_form(upload: Upload, lang: str) -> None:
     try:
         if mode == "new":
             info = lib.save(name, result.data, result.catalog, sources=upload.names)
-            message = t("data.save.saved", lang, name=info.name, slug=info.slug, rows=fmt_int(info.rows, lang))
+            message = t(
+                "data.save.saved", lang, name=info.name, slug=info.slug, rows=fmt_int(info.rows, lang)
+            )
         elif mode == "append":
             out = lib.append(target, result.data, result.catalog, sources=upload.names)
             info = out.version
-            message = t("data.save.appended", lang, name=info.name, version=info.version,
-                        added=fmt_int(out.added, lang), replaced=fmt_int(out.replaced, lang),
-                        unchanged=fmt_int(out.unchanged, lang))
+            message = t(
+                "data.save.appended",
+                lang,
+                name=info.name,
+                version=info.version,
+                added=fmt_int(out.added, lang),
+                replaced=fmt_int(out.replaced, lang),
+                unchanged=fmt_int(out.unchanged, lang),
+            )
         else:
             info = lib.replace(target, result.data, result.catalog, sources=upload.names)
             message = t("data.save.replaced", lang, name=info.name, version=info.version)
@@ -130,8 +160,12 @@ def save_form(upload: Upload, lang: str) -> None:
         return
     data.invalidate()
     st.success(md_escape(message), icon=":material/check_circle:")
-    st.page_link("app.py", label=t("data.save.open", lang), icon=":material/dashboard:",
-                 query_params={"dataset": info.slug, "lang": lang})
+    st.page_link(
+        "app.py",
+        label=t("data.save.open", lang),
+        icon=":material/dashboard:",
+        query_params={"dataset": info.slug, "lang": lang},
+    )
 
 
 def show_upload(upload: Upload, lang: str) -> None:
