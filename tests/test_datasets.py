@@ -8,7 +8,9 @@ import hashlib
 import json
 import multiprocessing
 import os
+import pickle
 import re
+import signal
 import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -675,6 +677,17 @@ def test_append_may_rely_on_the_saved_catalog_but_not_on_nothing(lib):
     assert lib.get(slug).version == 2
 
 
+def test_append_without_catalog_keeps_the_saved_one(lib):
+    cat = make_catalog(["k"], unit=["€"], agg_time=["last"])
+    slug = lib.save("Cat", _frame(), cat, sources="one.csv").slug
+    out = lib.append(slug, _frame(period=[date(2025, 3, 1), date(2025, 4, 1)]), None, sources=["m.csv"])
+    assert (out.added, out.version.sources) == (2, ("m.csv",))
+    assert lib.read(slug)[1].equals(cat) and lib.versions(slug)[-1].sources == ("one.csv",)
+    with pytest.raises(InvalidData) as exc:
+        lib.append(slug, _frame(kpi=["new", "new"]), None, sources=[])
+    assert exc.value.params == {"count": 1, "kpis": "new"}
+
+
 def test_append_of_another_grain_is_refused(lib):
     slug = lib.save("Monthly", _frame(), make_catalog(["k"]), sources=[]).slug
     with pytest.raises(InvalidData) as exc:
@@ -973,6 +986,15 @@ def test_leftovers_of_a_crashed_writer_are_invisible_then_swept(lib, saved):
     assert lib.read(info.slug, 2)[2].checksum == out.version.checksum
 
 
+@pytest.mark.parametrize("missing", ["data.parquet", "catalog.parquet", "meta.json"])
+def test_a_missing_version_file_is_reported_as_damage(lib, saved, missing):
+    info = saved[0]
+    (lib.root / info.slug / "v0001" / missing).unlink()
+    with pytest.raises(DatasetCorrupt) as exc:
+        lib.read(info.slug)
+    assert exc.value.params["slug"] == info.slug
+
+
 def test_a_damaged_dataset_is_reported_and_skipped_in_the_list(lib, saved):
     info = saved[0]
     lib.save("Other", _frame(), make_catalog(["k"]), sources=[])
@@ -1058,6 +1080,48 @@ def test_two_processes_saving_one_name_get_two_slugs(lib):
     assert sorted(i.slug for i in lib.list()) == slugs and leftovers(lib.root) == []
 
 
+def _crashing_worker(root: str, slug: str | None, reached) -> None:
+    """Write, and hang once the Parquet files are on disk: the parent kills the process right there."""
+
+    def hang(*args, **kwargs):
+        reached.set()
+        time.sleep(120)
+
+    library.write_json = hang
+    lib = DatasetLibrary(Path(root))
+    if slug is None:
+        lib.save("Crash", make_data(seed=3), make_catalog(), sources=[])
+    else:
+        lib.append(slug, make_data(seed=3, start=date(2027, 1, 1)), make_catalog(), sources=[])
+
+
+@pytest.mark.parametrize("operation", ["save", "append"])
+def test_a_writer_killed_mid_write_leaves_the_previous_state(lib, saved, operation):
+    info = saved[0]
+    before = lib.get(info.slug)
+    ctx = multiprocessing.get_context("spawn")
+    reached = ctx.Event()
+    slug = info.slug if operation == "append" else None
+    proc = ctx.Process(target=_crashing_worker, args=(str(lib.root), slug, reached))
+    proc.start()
+    try:
+        assert reached.wait(60), "the worker never reached the write"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(30)
+    assert proc.exitcode == -signal.SIGKILL
+    assert leftovers(lib.root) != []  # the half-written version is on disk...
+    assert [i.slug for i in lib.list()] == [info.slug]  # ...but nobody sees it
+    assert lib.get(info.slug) == before and [v.version for v in lib.versions(info.slug)] == [1]
+    assert lib.read(info.slug)[0].height == before.rows
+    # The dead writer's lock went with it; the next writer sweeps its leftovers in the dataset.
+    out = DatasetLibrary(lib.root, lock_timeout=5).append(
+        info.slug, make_data(seed=4, start=date(2028, 1, 1)), make_catalog(), sources=[]
+    )
+    assert out.version.version == 2
+    assert [p for p in leftovers(lib.root) if p.startswith(info.slug)] == []
+
+
 def test_a_held_lock_makes_writers_wait_then_give_up(lib, saved, tmp_path):
     info = saved[0]
     impatient = DatasetLibrary(lib.root, lock_timeout=0.3)
@@ -1110,6 +1174,18 @@ def test_errors_speak_both_languages(error, en, fr):
     assert en in error.message("en") and fr in error.message("fr")
     assert str(error) == error.message("en")
     assert error.message("de") == error.message("fr")  # unknown language: the default, French
+
+
+@pytest.mark.parametrize(
+    "error",
+    [DatasetNotFound(slug="x"), InvalidData("datasets.error.null_keys", count=3), DatasetError()],
+    ids=["not-found", "invalid-data", "base"],
+)
+def test_errors_survive_pickling(error):
+    # Worker processes and caches pickle exceptions; the default would rebuild from the English text.
+    back = pickle.loads(pickle.dumps(error))
+    assert (type(back), back.key, back.params) == (type(error), error.key, error.params)
+    assert back.message("fr") == error.message("fr")
 
 
 def test_every_error_key_in_the_code_exists_in_both_languages():

@@ -26,6 +26,9 @@ class DatasetError(Exception):
         self.params = params
         super().__init__(self.message("en"))
 
+    def __reduce__(self):  # the default would rebuild from the English sentence, not key and params
+        return _rebuild, (type(self), self.key, self.params)
+
     def message(self, lang: str) -> str:
         lang = lang if lang in LANGS else DEFAULT_LANG  # babel must format for the language t() uses
         values = dict(self.params)
@@ -67,3 +70,7 @@ class DatasetWriteError(DatasetError):
 
 class DatasetCorrupt(DatasetError):
     key = "datasets.error.corrupt"  # slug, reason
+
+
+def _rebuild(cls: type[DatasetError], key: str, params: dict[str, Any]) -> DatasetError:
+    return cls(key, **params)

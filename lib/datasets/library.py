@@ -208,15 +208,20 @@ class DatasetLibrary:
         self,
         slug: str,
         data: pl.DataFrame,
-        catalog: pl.DataFrame,
+        catalog: pl.DataFrame | None,
         *,
         sources: list[str],
         author: str | None = None,
         grain: str | None = None,
     ) -> AppendResult:
-        """Upsert rows on (period, service, kpi) and merge the catalog; no new version if nothing changes."""
+        """Upsert rows on (period, service, kpi) and merge the catalog; no new version if nothing changes.
+
+        catalog=None keeps the saved catalog as it is (the new rows' KPIs must then be described in it).
+        """
         self._writable(slug)
         new = frames.prepare_data(data)
+        if catalog is None:
+            catalog = pl.DataFrame(schema={"kpi": pl.String})
         new_catalog = frames.prepare_catalog(catalog, new["kpi"].head(0))  # KPIs may be described already
         grain = self._check_grain(grain)
         with self._writing(slug) as (folder, name, current):
@@ -290,10 +295,10 @@ class DatasetLibrary:
         folder = self._folder(slug)
         try:
             yield folder
-        except FileNotFoundError:
+        except FileNotFoundError as exc:
             # The folder went away (deleted while we read): for the caller the dataset does not exist.
             if folder.is_dir():
-                raise
+                raise DatasetCorrupt(slug=slug, reason=f"{Path(exc.filename or '?').name} missing") from exc
             raise DatasetNotFound(slug=slug) from None
 
     @contextmanager
@@ -391,7 +396,7 @@ class DatasetLibrary:
             "saved_at": saved_at,
             "action": action,
             "author": author,
-            "sources": [str(s) for s in sources],
+            "sources": [sources] if isinstance(sources, str) else [str(s) for s in sources],
             "grain": grain,
         }
 
