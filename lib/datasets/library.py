@@ -244,9 +244,9 @@ class DatasetLibrary:
     def restore(self, slug: str, version: int, *, author: str | None = None) -> VersionInfo:
         """A NEW version equal to an old one (history is never rewritten)."""
         self._writable(slug)
-        if version is None:
-            raise VersionNotFound(slug=slug, version="None", current="?")
         with self._writing(slug) as (folder, name, current):
+            if version is None:  # _resolve reads None as "the current one"; a restore needs a number
+                raise VersionNotFound(slug=slug, version="None", current=current.version)
             number = self._resolve(folder, slug, version)
             old = self._version_info(folder, slug, name, number)
             fresh = self._draft(current.version + 1, self._now(current), "restore", [], author, None)
