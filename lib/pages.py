@@ -11,10 +11,11 @@ class Page:
     script: str  # path from the project root, as Streamlit's `pages/` directory mode expects
     url_path: str  # what a shared link looks like
     icon: str
+    filters: bool = True  # shows the shared filter panel (every page carries the filters in its links)
 
 
 PAGES: tuple[Page, ...] = (
     Page("overview", "app.py", "/", ":material/dashboard:"),
-    Page("data", "pages/data.py", "/data", ":material/database:"),
+    Page("data", "pages/data.py", "/data", ":material/database:", filters=False),
 )
 PAGE_BY_KEY = {p.key: p for p in PAGES}

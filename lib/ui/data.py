@@ -7,15 +7,17 @@ Polars frames are immutable); st.cache_data would pickle a copy per caller.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 import streamlit as st
 
 from lib.config import Settings
 from lib.datasets import DatasetLibrary
-from lib.filters import SAMPLE_SLUG
+from lib.filters import SAMPLE_SLUG, Domain
 from lib.ingest import ValidationReport
 from lib.sample import SAMPLE_CATALOG, SAMPLE_EXTRACT, load_sample
+from lib.slicing import domain_of
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,16 @@ def load(slug: str, sample_name: str) -> Loaded:
         return _load(slug, _sample_token(), sample_name)
     info = library().get(slug)
     return _load(slug, f"{info.version}:{info.checksum}", sample_name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _domain(slug: str, token: str, _loaded: Loaded) -> tuple[Domain, list[date]]:
+    return domain_of(_loaded.data, _loaded.catalog, settings().year_start_month)
+
+
+def domain(loaded: Loaded) -> tuple[Domain, list[date]]:
+    """Names, grain and periods of a dataset, computed once per version."""
+    return _domain(loaded.slug, loaded.token, loaded)
 
 
 def invalidate() -> None:

@@ -7,23 +7,17 @@ Forward), adopt it; otherwise keep the session's state. After the widgets, write
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import streamlit as st
 
-from lib.filters import Dropped, ViewState, parse_query, to_query
+from lib.filters import Dropped, ViewState, parse_query, query_string, to_query
 
 VIEW_KEY = "_vigie_view"
 WRITTEN_KEY = "_vigie_query_written"
 
 
-def _query_string(params: dict[str, list[str]]) -> str:
-    return urlencode(sorted((k, v) for k, vs in params.items() for v in vs))
-
-
 def read_view() -> tuple[ViewState, list[Dropped]]:
     params = {k: st.query_params.get_all(k) for k in st.query_params}
-    qs = _query_string(params)
+    qs = query_string(params)
     if VIEW_KEY in st.session_state and qs == st.session_state.get(WRITTEN_KEY):
         return st.session_state[VIEW_KEY], []
     view, dropped = parse_query(params)
@@ -41,8 +35,8 @@ def set_view(view: ViewState) -> None:
 
 def write_url(view: ViewState) -> None:
     query = to_query(view)
-    qs = _query_string(query)
-    current = _query_string({k: st.query_params.get_all(k) for k in st.query_params})
+    qs = query_string(query)
+    current = query_string({k: st.query_params.get_all(k) for k in st.query_params})
     if qs != current:
         st.query_params.from_dict(query)
     st.session_state[WRITTEN_KEY] = qs
