@@ -64,7 +64,7 @@ def _sidebar(
     periods: list[date],
 ) -> None:
     with st.sidebar:
-        st.markdown(f"### 🧭 {t('common.app_name', lang)}")
+        st.markdown(f"### :material/explore: {t('common.app_name', lang)}")
         st.caption(t("common.tagline", lang))
         st.session_state["_w_lang"] = lang
         st.radio(
