@@ -181,9 +181,10 @@ def _import(args: argparse.Namespace, result: LoadResult) -> int:
     assert result.data is not None and result.catalog is not None
     library = DatasetLibrary(Settings.load().data_dir)
     sources = [args.file.name]
+    grain = result.report.grain
     try:
         if args.name:
-            info = library.save(args.name, result.data, result.catalog, sources=sources)
+            info = library.save(args.name, result.data, result.catalog, sources=sources, grain=grain)
             print(
                 t(
                     "cli.imported",
@@ -195,20 +196,10 @@ def _import(args: argparse.Namespace, result: LoadResult) -> int:
                 )
             )
         elif args.append:
-            out = library.append(args.append, result.data, result.catalog, sources=sources)
-            print(
-                t(
-                    "cli.appended",
-                    args.lang,
-                    slug=args.append,
-                    version=out.version.version,
-                    added=out.added,
-                    replaced=out.replaced,
-                    unchanged=out.unchanged,
-                )
-            )
+            out = library.append(args.append, result.data, result.catalog, sources=sources, grain=grain)
+            print(out.summary(args.lang))
         else:
-            info = library.replace(args.replace, result.data, result.catalog, sources=sources)
+            info = library.replace(args.replace, result.data, result.catalog, sources=sources, grain=grain)
             print(
                 t(
                     "cli.imported",

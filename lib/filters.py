@@ -16,11 +16,11 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from lib.contract import GRAINS
+from lib.datasets.model import SAMPLE_SLUG
 from lib.i18n import normalise_lang
 from lib.model import COMPARES, STATUSES, VIEW_GRAINS
 from lib.periods import grain_rank
 
-SAMPLE_SLUG = "sample"
 DEFAULT_MONTHS = 12
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")

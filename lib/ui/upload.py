@@ -134,26 +134,31 @@ def save_form(upload: Upload, lang: str) -> None:
         submitted = st.form_submit_button(t(f"data.save.submit_{mode}", lang), type="primary")
     if not submitted:
         return
+    grain = result.report.grain
     try:
         if mode == "new":
-            info = lib.save(name, result.data, result.catalog, sources=upload.names)
+            info = lib.save(name, result.data, result.catalog, sources=upload.names, grain=grain)
             message = t(
                 "data.save.saved", lang, name=info.name, slug=info.slug, rows=fmt_int(info.rows, lang)
             )
         elif mode == "append":
-            out = lib.append(target, result.data, result.catalog, sources=upload.names)
+            out = lib.append(target, result.data, result.catalog, sources=upload.names, grain=grain)
             info = out.version
-            message = t(
-                "data.save.appended",
-                lang,
-                name=info.name,
-                version=info.version,
-                added=fmt_int(out.added, lang),
-                replaced=fmt_int(out.replaced, lang),
-                unchanged=fmt_int(out.unchanged, lang),
+            message = (
+                out.summary(lang)
+                if not out.changed
+                else t(
+                    "data.save.appended",
+                    lang,
+                    name=info.name,
+                    version=info.version,
+                    added=fmt_int(out.added, lang),
+                    replaced=fmt_int(out.replaced, lang),
+                    unchanged=fmt_int(out.unchanged, lang),
+                )
             )
         else:
-            info = lib.replace(target, result.data, result.catalog, sources=upload.names)
+            info = lib.replace(target, result.data, result.catalog, sources=upload.names, grain=grain)
             message = t("data.save.replaced", lang, name=info.name, version=info.version)
     except DatasetError as exc:
         st.error(md_escape(exc.message(lang)), icon=":material/error:")
