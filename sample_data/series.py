@@ -126,13 +126,15 @@ def calm_violation(g: np.ndarray, d: np.ndarray) -> tuple[str, int] | None:
 def calm_actual(kpi: Kpi, service: str, months: list[date], target: np.ndarray, z: np.ndarray) -> np.ndarray:
     base, finish, sigma = level(kpi, service, months), finisher(kpi), NOISE * kpi.tolerance / 100
     flat = deseasonalised_target(kpi, months, target)
-    for attempt in range(80):
+    for attempt in range(81):
+        if attempt == 80:  # repairs keep colliding: the noiseless level is calm by construction
+            z = np.zeros_like(z)
         actual = finish(base * (1 + _sgn(kpi) * sigma * (MARGIN + z)))
         found = calm_violation(gap(actual, target, kpi), gap(actual, flat, kpi))
         if found is None:
             break
         kind, i = found
-        if attempt >= 60:  # repairs keep colliding: quieten the whole series (z = 0 is calm)
+        if attempt >= 60:  # quieten the whole series
             z = z * 0.5
         elif kind == "slide":
             # Break the slide where it helps: lower a high start, else lift the end.

@@ -68,9 +68,10 @@ def _silent_drift(s: Series) -> tuple[int, int, dict, str]:
 def _anomaly(back: int, factor: float, cause: str) -> Callable[[Series], tuple[int, int, dict, str]]:
     def plant(s: Series) -> tuple[int, int, dict, str]:
         i = len(s.months) - 1 - back
-        s.actual[i] = s.actual[i] * factor
+        # Against the series' usual level, not that month's noise, so the size of the jolt is exact.
+        s.actual[i] = s.target[i] * float(np.median(s.actual / s.target)) * factor
         change = f"{(factor - 1) * 100:+.0f} %"
-        text = f"{cause} in {_ym(s.months[i])}: the value moves {change} for that month only, normal after."
+        text = f"{cause} in {_ym(s.months[i])}: {change} against the usual level, for that month only."
         return i, i, {"factor": factor, "months_before_end": back}, text
 
     return plant
@@ -107,12 +108,18 @@ def _projected_miss(s: Series) -> tuple[int, int, dict, str]:
 def _over_performer(s: Series) -> tuple[int, int, dict, str]:
     ratio = 1.22
     n = len(s.months)
-    s.actual[:] = s.target * (ratio + 0.02 * _clipped(s.rng, n, 2.0))
+    s.actual[:] = s.finish(s.target * (ratio + 0.02 * _clipped(s.rng, n, 2.0)))
+    seen = s.actual / s.target  # after rounding to whole students
+    params = {
+        "ratio": ratio,
+        "min_ratio": round(float(seen.min()), 3),
+        "max_ratio": round(float(seen.max()), 3),
+    }
     text = (
         f"Outgoing mobility beats its monthly target all along, by about {(ratio - 1) * 100:.0f} % "
-        "(between 18 and 26 % every month), twice the tolerance."
+        f"({(seen.min() - 1) * 100:.0f} to {(seen.max() - 1) * 100:.0f} % every month), twice the tolerance."
     )
-    return 0, n - 1, {"mean_ratio": ratio, "min_ratio": 1.18, "max_ratio": 1.26}, text
+    return 0, n - 1, params, text
 
 
 def _corrective_action(s: Series) -> tuple[int, int, dict, str]:
