@@ -297,6 +297,10 @@ def _main_large(args: argparse.Namespace) -> int:
     df = large_extract(args.rows, seed=7 if args.seed is None else args.seed, end=args.end)
     built = time.perf_counter()
     write_frame(df, out, args.french)
+    # The catalog beside it (`<stem>_catalog.<ext>`, where lib/ingest looks) keeps aggregations right.
+    names = df["kpi"].cast(pl.String).unique().to_list()
+    catalog = catalog_frame().filter(pl.col("kpi").is_in(names))
+    write_frame(catalog, out.with_name(f"{out.stem}_catalog{out.suffix}"), args.french)
     grid = f"{services} services x {kpis} KPIs x {days} days"
     print(f"built {df.height:,} rows ({grid}) in {built - started:.2f} s")
     _report(out, df.height, started)

@@ -570,6 +570,9 @@ def test_cli_large_parquet(tmp_path):
     assert df.height == 5000 and df["period"].is_sorted()
     assert df.schema["service"] == pl.Categorical and df.schema["kpi"] == pl.Categorical
     assert df.equals(large_extract(5000))
+    catalog = pl.read_parquet(tmp_path / "x_catalog.parquet")
+    assert sorted(catalog["kpi"]) == sorted(df["kpi"].cast(pl.String).unique())
+    assert catalog.columns == sample_extract()[1].columns
 
 
 def test_cli_large_french_csv(tmp_path):
@@ -583,6 +586,8 @@ def test_cli_large_french_csv(tmp_path):
     assert date.fromisoformat("-".join(reversed(first[0].split("/")))) == date(2025, 9, 27)
     assert "." not in first[3] and "," in lines[1]
     assert first[6] in ("Hausse", "Baisse")
+    catalog = (tmp_path / "x_catalog.csv").read_bytes().decode("cp1252")
+    assert catalog.startswith("Indicateur;Unité de mesure;Sens;")
 
 
 def test_cli_sample_to_another_place(tmp_path):
