@@ -7,7 +7,7 @@
 
 Series outside the planted stories are calm by construction: noise is bounded, the level sits a little
 on the good side of the target, and a repair pass removes accidental streaks, drifts and spikes (the
-criteria are in `calm_violation` and documented in sample_data/README.md).
+criteria are in `series.calm_violation` and in sample_data/README.md).
 """
 
 from __future__ import annotations
@@ -166,21 +166,9 @@ def _weights(kpi: Kpi, service: str, months: list[date], rng: np.random.Generato
 
 def catalog_frame() -> pl.DataFrame:
     """One row per KPI with the codes of lib/contract.py."""
-    rows = [
-        (
-            k.name,
-            k.unit,
-            k.direction,
-            k.agg_time,
-            k.agg_services,
-            float(k.tolerance),
-            k.axis,
-            k.description,
-            float(k.score_weight),
-        )
-        for k in KPIS
-    ]
-    return pl.DataFrame(rows, schema=list(CATALOG_COLUMNS), orient="row")
+    columns = {c: [getattr(k, "name" if c == "kpi" else c) for k in KPIS] for c in CATALOG_COLUMNS}
+    floats = dict.fromkeys(("tolerance", "score_weight"), pl.Float64)
+    return pl.DataFrame(columns, schema_overrides=floats, strict=False)
 
 
 # --- Writing ----------------------------------------------------------------------------------------
@@ -214,8 +202,11 @@ def csv_bytes(df: pl.DataFrame, french: bool = False, header: bool = True) -> by
     return text.encode("cp1252")
 
 
+SAMPLE_FILES = ("sample.csv", "sample_catalog.csv", "sample_fr.csv", "sample_fr_catalog.csv", "stories.json")
+
+
 def render_sample(end: date | str = DEFAULT_END, seed: int = DEFAULT_SEED) -> dict[str, bytes]:
-    """The committed sample files, name -> bytes (the tests compare them with the files on disk)."""
+    """The committed sample files (SAMPLE_FILES), name -> bytes; the tests compare them with the disk."""
     extract, catalog, stories = sample_extract(end, seed)
     return {
         "sample.csv": csv_bytes(extract),
