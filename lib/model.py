@@ -31,12 +31,13 @@ def _agg(rule: str, col: str) -> pl.Expr:
         return c.mean()
     if rule == "wmean":
         w = pl.when(c.is_not_null()).then(pl.col("weight"))
-        weighted = (c * w).sum() / w.sum()
         # Without weights a weighted mean is the plain mean (the catalog warning already said so).
-        return pl.when(w.sum() > 0).then(weighted).otherwise(c.mean())
-    if rule in ("last", "first"):
-        ordered = c.sort_by("period").drop_nulls()
-        return ordered.last() if rule == "last" else ordered.first()
+        return pl.when(w.sum() > 0).then((c * w).sum() / w.sum()).otherwise(c.mean())
+    if rule == "last":
+        # The value of the last period reported (no sort: the row of the latest period).
+        return c.get(pl.col("period").arg_max())
+    if rule == "first":
+        return c.get(pl.col("period").arg_min())
     if rule == "min":
         return c.min()
     if rule == "max":
@@ -47,14 +48,22 @@ def _agg(rule: str, col: str) -> pl.Expr:
 def _by_rule(
     lf: pl.LazyFrame, catalog: pl.DataFrame, rule_col: str, keys: list[str], extra: list[pl.Expr]
 ) -> pl.LazyFrame:
-    """Group `lf` by `keys`, each KPI aggregated with its own rule: one pass per distinct rule."""
-    parts = []
-    for rule, kpis in catalog.group_by(rule_col).agg(pl.col("kpi")).sort(rule_col).iter_rows():
-        sub = lf.filter(pl.col("kpi").is_in(kpis))
-        parts.append(sub.group_by(keys).agg(_agg(rule, "actual"), _agg(rule, "target"), *extra))
-    if not parts:
+    """Group `lf` by `keys`, each KPI aggregated with its own rule, in one pass: every rule in use is
+    computed for every group, then each group keeps its KPI's (cheap: groups are few, rows many)."""
+    rules = sorted(set(catalog.get_column(rule_col).to_list()))
+    if not rules:
         return lf.select(*keys, *VALUES).head(0)
-    return pl.concat(parts, how="vertical")
+    aggs = [_agg(rule, col).alias(f"_{col}_{rule}") for rule in rules for col in ("actual", "target")]
+    rule_of = catalog.select(pl.col("kpi").cast(pl.Categorical), pl.col(rule_col).alias("_rule")).lazy()
+
+    def pick(col: str) -> pl.Expr:
+        expr = pl.when(pl.col("_rule") == rules[0]).then(pl.col(f"_{col}_{rules[0]}"))
+        for rule in rules[1:]:
+            expr = expr.when(pl.col("_rule") == rule).then(pl.col(f"_{col}_{rule}"))
+        return expr.alias(col)
+
+    out = lf.group_by(keys).agg(*aggs, *extra).join(rule_of, on="kpi", how="left")
+    return out.with_columns(pick("actual"), pick("target")).drop(pl.selectors.starts_with("_"))
 
 
 def rollup_time(
@@ -72,9 +81,9 @@ def rollup_time(
     lf = lf.filter(pl.col("actual").is_not_null()).select(*KEYS, *VALUES)
     if grain == data_grain:
         return lf
-    lf = lf.with_columns(truncate(pl.col("period"), grain, year_start_month).alias("_bucket"))
-    out = _by_rule(lf, catalog, "agg_time", ["_bucket", "service", "kpi"], [pl.col("weight").sum()])
-    return out.rename({"_bucket": "period"}).select(*KEYS, *VALUES)
+    lf = lf.with_columns(truncate(pl.col("period"), grain, year_start_month).alias("bucket"))
+    out = _by_rule(lf, catalog, "agg_time", ["bucket", "service", "kpi"], [pl.col("weight").sum()])
+    return out.rename({"bucket": "period"}).select(*KEYS, *VALUES)
 
 
 def _cumulative(rule: str, col: str, over: list[str]) -> pl.Expr:

@@ -1,4 +1,9 @@
-"""From a dataset and a view to the small frames pages draw: filter early, aggregate in Polars."""
+"""From a dataset and a view to the small frames pages draw: filter early, aggregate in Polars.
+
+Datasets are held sorted by period, so a date window is a zero-copy row range found by binary search
+(`_window`) rather than a scan of every row; then services and KPIs are filtered, and only the rows
+left are rolled up.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,9 @@ from datetime import date
 
 import polars as pl
 
-from lib.filters import Domain
-from lib.periods import infer_grain
+from lib import model
+from lib.filters import Domain, ViewState
+from lib.periods import infer_grain, truncate_date
 
 
 def domain_of(
@@ -17,11 +23,94 @@ def domain_of(
     periods = data.get_column("period").unique().sort().to_list()
     axes = catalog.get_column("axis").drop_nulls().unique().to_list() if "axis" in catalog.columns else []
     domain = Domain(
-        services=frozenset(data.get_column("service").cast(pl.String).unique().to_list()),
-        kpis=frozenset(data.get_column("kpi").cast(pl.String).unique().to_list()),
+        services=frozenset(data.get_column("service").unique().cast(pl.String).to_list()),
+        kpis=frozenset(data.get_column("kpi").unique().cast(pl.String).to_list()),
         axes=frozenset(axes),
         grain=infer_grain(periods, year_start_month),
         first=periods[0],
         last=periods[-1],
     )
     return domain, periods
+
+
+def selected_kpis(view: ViewState, catalog: pl.DataFrame) -> list[str] | None:
+    """KPIs the view keeps (its KPIs and axes, both applying), or None for all."""
+    if not view.kpis and not view.axes:
+        return None
+    keep = catalog
+    if view.kpis:
+        keep = keep.filter(pl.col("kpi").is_in(list(view.kpis)))
+    if view.axes:
+        keep = keep.filter(pl.col("axis").is_in(list(view.axes)))
+    return keep.get_column("kpi").to_list()
+
+
+def _window(data: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+    """Rows with start <= period <= end, as a slice of the period-sorted frame (no copy)."""
+    periods = data.get_column("period")
+    lo = periods.search_sorted(start, side="left")
+    hi = periods.search_sorted(end, side="right")
+    return data.slice(lo, hi - lo)
+
+
+def _first_shown(view: ViewState, year_start_month: int) -> date:
+    assert view.start is not None and view.grain is not None
+    return truncate_date(view.start, "month" if view.grain == "ytd" else view.grain, year_start_month)
+
+
+def _lookback_start(view: ViewState, year_start_month: int) -> date:
+    """How far back rows are needed: the comparison period, and the year's start for year to date."""
+    start = _first_shown(view, year_start_month)
+    if view.compare != "target":
+        shifted = model.comparison_period(view.grain or "month", view.compare)
+        start = pl.DataFrame({"period": [start]}).select(shifted).item()
+    if view.grain == "ytd":
+        start = truncate_date(start, "year", year_start_month)
+    return start
+
+
+def filtered_rows(
+    data: pl.DataFrame, catalog: pl.DataFrame, view: ViewState, start: date, end: date
+) -> pl.LazyFrame:
+    rows = _window(data, start, end).lazy()
+    if view.services:
+        rows = rows.filter(pl.col("service").is_in(list(view.services)))
+    kpis = selected_kpis(view, catalog)
+    if kpis is not None:
+        rows = rows.filter(pl.col("kpi").is_in(kpis))
+    return rows
+
+
+def performance(
+    data: pl.DataFrame, catalog: pl.DataFrame, view: ViewState, data_grain: str, year_start_month: int = 1
+) -> pl.DataFrame:
+    """period × service × KPI at the view's grain within its dates: actual, target, gap, gap_pct,
+    status and the comparison, for the services and KPIs it selects; status and gap filters keep the
+    series whose last period in the range matches them."""
+    assert view.start is not None and view.end is not None and view.grain is not None
+    rows = filtered_rows(data, catalog, view, _lookback_start(view, year_start_month), view.end)
+    out = model.rollup_time(rows, catalog, view.grain, data_grain, year_start_month)
+    out = model.with_comparison(model.with_gap(out, catalog), view.grain, view.compare)
+    out = out.filter(pl.col("period") >= _first_shown(view, year_start_month)).collect()
+    return keep_matching_series(out, view).sort("period", "service", "kpi")
+
+
+def keep_matching_series(frame: pl.DataFrame, view: ViewState) -> pl.DataFrame:
+    """Apply the status and gap filters to each service × KPI at its last period in the range."""
+    if not view.statuses and view.gap_min is None and view.gap_max is None:
+        return frame
+    last = frame.filter(pl.col("period") == pl.col("period").max().over("service", "kpi"))
+    cond = pl.lit(True)
+    if view.statuses:
+        cond &= pl.col("status").is_in(list(view.statuses))
+    if view.gap_min is not None:
+        cond &= pl.col("gap_pct") >= view.gap_min
+    if view.gap_max is not None:
+        cond &= pl.col("gap_pct") <= view.gap_max
+    keep = last.filter(cond).select("service", "kpi")
+    return frame.join(keep, on=["service", "kpi"], how="semi")
+
+
+def latest(frame: pl.DataFrame) -> pl.DataFrame:
+    """The last period of the range, one row per service × KPI (each at its own last period)."""
+    return frame.filter(pl.col("period") == pl.col("period").max()).sort("service", "kpi")
