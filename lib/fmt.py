@@ -40,3 +40,13 @@ def fmt_date(value: date | None, lang: str, fmt: str = "medium") -> str:
 
 def fmt_datetime(value: datetime | None, lang: str) -> str:
     return "—" if value is None else format_datetime(value, format="medium", locale=_locale(lang))
+
+
+def fmt_signed(value: float | None, lang: str, decimals: int = 1) -> str:
+    """+5,0 / −3,2 (a true minus sign, which does not break from its number)."""
+    if value is None:
+        return "—"
+    text = fmt_number(abs(value), lang, decimals)
+    if round(value, decimals) == 0:
+        return text
+    return ("+" if value > 0 else "\u2212") + text

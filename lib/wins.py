@@ -1,0 +1,105 @@
+"""Wins: what teams achieved, defined once. The overview credits them and the weak signals reuse them
+as good news.
+
+Each win is a row (service, kpi, kind, period, value, strength 0-1 for ranking, and the numbers its
+sentence needs), computed for every series at once from a history at one grain (lib.model frames:
+period, service, kpi, actual, target, gap, gap_pct, status; sorted or not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from lib.fmt import fmt_number, fmt_signed
+from lib.i18n import t
+
+
+@dataclass(frozen=True)
+class WinRules:
+    streak_min: int = 6  # periods on target in a row to count as a streak
+    record_min_history: int = 12  # periods before a value can be a record
+    improved_min_points: float = 5.0  # gap gained since the comparison, in points of target
+
+
+KINDS = ("back_on_target", "record", "streak", "most_improved")
+
+
+def wins(
+    history: pl.DataFrame, catalog: pl.DataFrame, at: date, rules: WinRules | None = None
+) -> pl.DataFrame:
+    """Every win at period `at` (each series' last period must be `at`), strongest first."""
+    rules = rules or WinRules()
+    sign = catalog.select(
+        pl.col("kpi").cast(pl.Categorical),
+        pl.when(pl.col("direction") == "lower").then(-1.0).otherwise(1.0).alias("_s"),
+    )
+    series = ["service", "kpi"]
+    h = (
+        history.filter(pl.col("period") <= at)
+        .sort("service", "kpi", "period")
+        .join(sign, on="kpi", how="left")
+        .with_columns(
+            (pl.col("actual") * pl.col("_s")).alias("_better"), (pl.col("status") == "on").alias("_on")
+        )
+        .with_columns(
+            pl.col("_better").shift(1).cum_max().over(series).alias("_best_before"),
+            pl.col("_better").cum_count().over(series).alias("_n"),
+            (~pl.col("_on")).cum_sum().over(series).alias("_run"),
+            pl.col("status").shift(1).over(series).alias("_prev_status"),
+            pl.col("gap_pct").shift(1).over(series).alias("_prev_gap"),
+        )
+        .with_columns(pl.col("_on").cum_sum().over([*series, "_run"]).alias("_streak"))
+    )
+    now = h.filter(pl.col("period") == at)
+    base = ["service", "kpi", "period", "actual", "target", "gap_pct"]
+    found = [
+        now.filter(pl.col("_on") & pl.col("_prev_status").is_in(["watch", "off"])).select(
+            *base,
+            pl.lit("back_on_target").alias("kind"),
+            pl.col("_prev_gap").alias("before"),
+            (0.5 + (pl.col("gap_pct") - pl.col("_prev_gap")).clip(0, 25) / 50).alias("strength"),
+        ),
+        now.filter(
+            (pl.col("_n") > rules.record_min_history) & (pl.col("_better") > pl.col("_best_before"))
+        ).select(
+            *base,
+            pl.lit("record").alias("kind"),
+            (pl.col("_best_before") * pl.col("_s")).alias("before"),
+            pl.lit(0.8).alias("strength"),
+        ),
+        now.filter(pl.col("_on") & (pl.col("_streak") >= rules.streak_min)).select(
+            *base,
+            pl.lit("streak").alias("kind"),
+            pl.col("_streak").cast(pl.Float64).alias("before"),
+            (pl.col("_streak") / 24).clip(0.3, 0.9).alias("strength"),
+        ),
+        now.filter((pl.col("gap_pct") - pl.col("_prev_gap")) >= rules.improved_min_points).select(
+            *base,
+            pl.lit("most_improved").alias("kind"),
+            pl.col("_prev_gap").alias("before"),
+            (0.4 + (pl.col("gap_pct") - pl.col("_prev_gap")) / 50).clip(0, 1).alias("strength"),
+        ),
+    ]
+    out = pl.concat(found, how="vertical")
+    return out.sort(["strength", "service", "kpi", "kind"], descending=[True, False, False, False])
+
+
+def win_sentence(row: dict, lang: str, unit: str = "") -> str:
+    """One sentence with its numbers, e.g. « Admissions — Candidatures : record (812, précédent 790). »"""
+    values = {
+        "service": row["service"],
+        "kpi": row["kpi"],
+        "value": f"{fmt_number(row['actual'], lang)}\u00a0{unit}"
+        if unit
+        else fmt_number(row["actual"], lang),
+        "gap": fmt_signed(row["gap_pct"], lang),
+        "before": fmt_number(row["before"], lang, 0)
+        if row["kind"] == "streak"
+        else fmt_signed(row["before"], lang)
+        if row["kind"] in ("back_on_target", "most_improved")
+        else fmt_number(row["before"], lang),
+    }
+    return t(f"wins.{row['kind']}", lang, **values)
