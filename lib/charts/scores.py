@@ -1,0 +1,190 @@
+"""Scores: the service leaderboard and the tile-sized split of KPIs by status."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from lib.charts.base import (
+    check_frame,
+    clean_floats,
+    literal,
+    natural_key,
+    pick,
+    status_codes,
+    status_label,
+)
+from lib.charts.locale import PERCENT, PERCENT_1, configure_locale, lang_or_default
+from lib.charts.theme import ACCENT, INK, MUTED, STATUS_COLORS, STATUS_SYMBOLS, SYMBOL_FONT
+from lib.fmt import fmt_int
+from lib.i18n import t
+from lib.model import STATUSES
+
+_UP, _DOWN = "#00704F", "#A84A00"  # darker status hues: readable as text on white (≥ 4.5:1)
+_TRACK = "#EDF0F3"
+_MIN_SHARE_FOR_TEXT = 0.09  # a segment narrower than this gets no inline label (the legend has it)
+
+
+def _points_text(lang: str) -> str:
+    """Vega expression: a change of score (a ratio) in signed points, '+3,2 pts' / '−1,0 pt'."""
+    value = "round(datum.change * 1000) / 10 + 0"
+    # French uses the singular below 2 (1,5 pt); English only for exactly one (1.0 pt, 0.5 pts).
+    one = f"abs({value}) < 2" if lang == "fr" else f"abs({value}) == 1"
+    singular, plural = (
+        literal(t("charts.leaderboard.point_one", lang)),
+        literal(t("charts.leaderboard.point_many", lang)),
+    )
+    unit = f"({one} ? {singular} : {plural})"
+    arrow = f"({value} > 0 ? '▲ ' : {value} < 0 ? '▼ ' : '')"
+    return f"isValid(datum.change) ? {arrow} + format({value}, '+.1f') + '\u00a0' + {unit} : ''"
+
+
+def leaderboard(frame: pl.DataFrame, lang: str, *, title: str | None = None) -> alt.LayerChart:
+    """Bars of score (0-1, shown in %) per service, best first, with the change in points; click a
+    bar: point selection `service` with fields ["service"].
+
+    Columns: service, score; optional change (score difference, a ratio: 0.032 reads '+3,2 pts').
+    """
+    lang = lang_or_default(lang)
+    check_frame(frame, "leaderboard", ["service", "score"], hint="one row per service")
+    data = clean_floats(frame, ["score", "change"]).with_columns(pl.col("service").cast(pl.String))
+    if "change" not in data.columns:
+        data = data.with_columns(pl.lit(None, pl.Float64).alias("change"))
+    data = pick(data, ["service", "score", "change"])
+    keyed = sorted(
+        data.select("service", "score").iter_rows(),
+        key=lambda r: (r[1] is None, -(r[1] or 0.0), natural_key(r[0]), r[0]),
+    )
+    order = list(dict.fromkeys(s for s, _ in keyed))
+
+    selected = alt.selection_point(name="service", fields=["service"])
+    y = alt.Y("service:N", sort=order, title=None, axis=alt.Axis(labelLimit=240))
+    tooltip = [
+        alt.Tooltip("service:N", title=t("charts.field.service", lang)),
+        alt.Tooltip("_score:N", title=t("charts.field.score", lang)),
+        alt.Tooltip("_change:N", title=t("charts.field.change", lang)),
+    ]
+    base = (
+        alt.Chart(data)
+        .transform_calculate(
+            _change=_points_text(lang),
+            _score=f"isValid(datum.score) ? format(datum.score, '{PERCENT_1}') : '–'",
+        )
+        .encode(y=y, tooltip=tooltip)
+    )
+    score_x = alt.X(
+        "score:Q",
+        title=t("charts.field.score", lang),
+        scale=alt.Scale(domain=[0, 1], nice=False),
+        axis=alt.Axis(format=PERCENT, values=[0, 0.25, 0.5, 0.75, 1]),
+    )
+    track = base.mark_bar(color=_TRACK, height={"band": 0.62}, cornerRadiusEnd=0).encode(
+        x=alt.datum(1), x2=alt.datum(0)
+    )
+    bars = (
+        base.mark_bar(color=ACCENT, height={"band": 0.62})
+        .encode(x=score_x, opacity=alt.when(selected).then(alt.value(1.0)).otherwise(alt.value(0.4)))
+        .add_params(selected)
+    )
+    score_text = base.mark_text(align="left", dx=5, color=INK, fontWeight=600).encode(
+        x="score:Q", text=alt.Text("score:Q", format=PERCENT)
+    )
+    change_text = base.mark_text(align="left", dx=12).encode(
+        x=alt.datum(1),
+        text="_change:N",
+        color=alt.when("datum.change > 0")
+        .then(alt.value(_UP))
+        .when("datum.change < 0")
+        .then(alt.value(_DOWN))
+        .otherwise(alt.value(MUTED)),
+    )
+    chart = alt.layer(track, bars, score_text, change_text).properties(
+        height=alt.Step(26),
+        title=alt.Title(
+            title if title is not None else t("charts.leaderboard.title", lang),
+            subtitle=t("charts.leaderboard.subtitle", lang),
+        ),
+    )
+    return configure_locale(chart, lang)
+
+
+def _counts(counts: pl.DataFrame) -> pl.DataFrame:
+    """Long (status, count) from either that shape or one row of n_on … n_none (model.scores)."""
+    wide = [f"n_{s}" for s in STATUSES]
+    if "status" not in counts.columns and all(c in counts.columns for c in wide):
+        if counts.height != 1:
+            raise ValueError(f"status_bar: n_* columns need exactly one row, got {counts.height}")
+        return pl.DataFrame({"status": list(STATUSES), "count": [counts.item(0, c) for c in wide]})
+    check_frame(counts, "status_bar", ["status", "count"], hint="one row per status")
+    return status_codes(counts).group_by("status").agg(pl.col("count").sum())
+
+
+def status_bar(
+    counts: pl.DataFrame, lang: str, *, title: str | None = None, width: int = 280
+) -> alt.LayerChart:
+    """One bar split by status (on, watch, off, none) with symbol and count in each wide segment and
+    the status names with counts in the legend; click: point selection `status` with fields ["status"].
+
+    `counts`: columns status, count, or a single row of n_on, n_watch, n_off, n_none.
+    """
+    lang = lang_or_default(lang)
+    data = _counts(counts).with_columns(pl.col("count").cast(pl.Float64).fill_null(0.0))
+    order = {s: i for i, s in enumerate(STATUSES)}
+    data = data.filter(pl.col("count") > 0).sort(pl.col("status").replace_strict(order))
+    total = data.get_column("count").sum()
+    data = data.with_columns(
+        (pl.col("count") / total).alias("_share") if total else pl.lit(0.0).alias("_share"),
+    ).with_columns(
+        (pl.col("_share").cum_sum() - pl.col("_share")).alias("_x0"),
+        pl.col("_share").cum_sum().alias("_x1"),
+    )
+    labels = {
+        s: f"{status_label(s, lang)} ({fmt_int(c, lang)})"
+        for s, c in data.select("status", "count").iter_rows()
+    }
+    present = list(labels)
+    data = data.with_columns(
+        pl.col("status").replace_strict(labels, return_dtype=pl.String).alias("_status"),
+        pl.col("status").replace_strict(STATUS_SYMBOLS, return_dtype=pl.String).alias("_symbol"),
+        ((pl.col("_x0") + pl.col("_x1")) / 2).alias("_mid"),
+        pl.col("count").cast(pl.Int64),
+    )
+    data = pick(data, ["status", "_status", "_symbol", "count", "_share", "_x0", "_x1", "_mid"])
+    selected = alt.selection_point(name="status", fields=["status"])
+    x = alt.X("_x0:Q", axis=None, scale=alt.Scale(domain=[0, 1], nice=False))
+    tooltip = [
+        alt.Tooltip("_label:N", title=t("charts.field.status", lang)),
+        alt.Tooltip("count:Q", title=t("charts.field.count", lang), format=",d"),
+        alt.Tooltip("_share:Q", title=t("charts.field.share", lang), format=PERCENT_1),
+    ]
+    names = {s: status_label(s, lang) for s in present}
+    label_expr = " : ".join(f"datum.status == {literal(s)} ? {literal(n)}" for s, n in names.items())
+    base = alt.Chart(data).transform_calculate(_label=f"{label_expr} : ''" if names else "''")
+    bars = (
+        base.mark_bar(cornerRadius=0, stroke="white", strokeWidth=1.5, height=26)
+        .encode(
+            x=x,
+            x2="_x1:Q",
+            color=alt.Color(
+                "_status:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=[labels[s] for s in present], range=[STATUS_COLORS[s] for s in present]
+                ),
+                legend=alt.Legend(orient="bottom", direction="horizontal", columns=2, symbolType="square"),
+            ),
+            opacity=alt.when(selected).then(alt.value(1.0)).otherwise(alt.value(0.4)),
+            tooltip=tooltip,
+        )
+        .add_params(selected)
+    )
+    text = (
+        base.transform_filter(f"datum._share >= {_MIN_SHARE_FOR_TEXT}")
+        .transform_calculate(_text="datum._symbol + ' ' + format(datum.count, ',d')")
+        .mark_text(font=SYMBOL_FONT, color=INK, fontWeight=600, fontSize=12)
+        .encode(x="_mid:Q", text="_text:N", tooltip=tooltip)
+    )
+    chart = alt.layer(bars, text).properties(width=width, height=26)
+    if title != "":
+        chart = chart.properties(title=title if title is not None else t("charts.status_bar.title", lang))
+    return configure_locale(chart, lang)

@@ -1,0 +1,410 @@
+"""Time series of actuals against target (with tolerance band, comparison and projection) and sparklines."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+import altair as alt
+import polars as pl
+
+from lib.charts.base import (
+    check_frame,
+    clean_floats,
+    literal,
+    ordered,
+    pick,
+    status_codes,
+    status_label,
+    template_text,
+    value_text,
+    with_status_label,
+)
+from lib.charts.locale import (
+    AXIS_TIME,
+    NUMBER,
+    TOOLTIP_TIME,
+    configure_locale,
+    lang_or_default,
+    month_ticks,
+    unit_suffix,
+)
+from lib.charts.theme import ACCENT, FAINT, MUTED, SERIES_COLORS, STATUS_COLORS, STATUS_SHAPES
+from lib.contract import GRAINS
+from lib.i18n import t
+from lib.model import STATUSES
+
+_MAX_TICKS = 12
+_DASHES = {"actual": [1, 0], "target": [6, 4], "comparison": [1.5, 3], "projection": [5, 3]}
+_VALUES = ("actual", "target", "tol_low", "tol_high", "cmp_actual")
+
+
+def _point_size(points_per_series: float) -> int:
+    """Markers shrink on long series so they mark the values without hiding the line."""
+    return 60 if points_per_series <= 24 else 32 if points_per_series <= 60 else 16
+
+
+def _as_date(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _thin(values: list[date]) -> list[date]:
+    step = math.ceil(len(values) / _MAX_TICKS) if values else 1
+    return values[::step]
+
+
+def _datetime(value: date) -> alt.DateTime:
+    return alt.DateTime(year=value.year, month=value.month, date=value.day)
+
+
+def time_axis(periods: list[date], grain: str, lang: str, labels: dict[date, str] | None = None) -> alt.Axis:
+    """An x axis that labels each period once: `%b %Y` months with month-aligned ticks, years,
+    quarters (calendar ones, or the caller's `labels` such as fiscal quarters), days."""
+    common = {"title": None, "labelFlush": False, "grid": False}
+    if labels:
+        ticks = _thin(sorted(labels))
+        lookup = "{" + ", ".join(f"{literal(d.isoformat())}: {literal(labels[d])}" for d in ticks) + "}"
+        return alt.Axis(
+            values=[_datetime(d) for d in ticks],
+            labelExpr=f"{lookup}[timeFormat(datum.value, '%Y-%m-%d')] || ''",
+            **common,
+        )
+    if grain == "quarter":
+        prefix = literal(t("charts.series.quarter_prefix", lang))
+        return alt.Axis(
+            values=[_datetime(d) for d in _thin(periods)],
+            labelExpr=f"{prefix} + (quarter(datum.value) + 1) + ' ' + timeFormat(datum.value, '%Y')",
+            **common,
+        )
+    if grain == "month" and periods:
+        first, last = periods[0], periods[-1]
+        n_months = (last.year - first.year) * 12 + last.month - first.month + 1
+        return alt.Axis(format=AXIS_TIME["month"], tickCount=month_ticks(n_months), **common)
+    if grain == "year" and periods:
+        step = max(1, math.ceil((periods[-1].year - periods[0].year + 1) / _MAX_TICKS))
+        return alt.Axis(format="%Y", tickCount={"interval": "year", "step": step}, **common)
+    return alt.Axis(format=AXIS_TIME.get(grain, "%e %b"), **common)
+
+
+def period_text(grain: str, lang: str, field: str = "period", label_field: str | None = None) -> str:
+    """Vega expression naming a row's period in a tooltip ('mars 2026', 'T1 2026', '2026')."""
+    if label_field:
+        return f"datum[{literal(label_field)}]"
+    ref = f"datum[{literal(field)}]"
+    if grain == "quarter":
+        prefix = literal(t("charts.series.quarter_prefix", lang))
+        return f"{prefix} + (quarter({ref}) + 1) + ' ' + timeFormat({ref}, '%Y')"
+    return f"timeFormat({ref}, '{TOOLTIP_TIME.get(grain, '%e %B %Y')}')"
+
+
+def _periods(*frames: pl.DataFrame) -> list[date]:
+    values: set[date] = set()
+    for frame in frames:
+        values |= {_as_date(v) for v in frame.get_column("period").drop_nulls().to_list()}
+    return sorted(values)
+
+
+def _colour_scale(series: list[str]) -> alt.Scale:
+    palette = [SERIES_COLORS[i % len(SERIES_COLORS)] for i in range(len(series))]
+    return alt.Scale(domain=series, range=palette)
+
+
+def _status_scales(present: list[str], lang: str) -> tuple[alt.Scale, alt.Scale]:
+    labels = [status_label(s, lang) for s in present]
+    return (
+        alt.Scale(domain=labels, range=[STATUS_COLORS[s] for s in present]),
+        alt.Scale(domain=labels, range=[STATUS_SHAPES[s] for s in present]),
+    )
+
+
+def time_series(
+    frame: pl.DataFrame,
+    lang: str,
+    *,
+    grain: str,
+    unit: str | None,
+    compare_label: str | None = None,
+    projection: pl.DataFrame | None = None,
+    title: str | None = None,
+) -> alt.LayerChart:
+    """Actual per series (line and points, point shape by status), target dashed, tolerance band,
+    comparison dotted, optional projection; drag on x: interval selection `brush` (encodings x).
+
+    Columns: period, series, actual; optional target, tol_low, tol_high, cmp_actual, status, label
+    (period labels such as fiscal quarters), series_order. `projection`: period, series, mean[, low, high].
+    """
+    lang = lang_or_default(lang)
+    if grain not in GRAINS:
+        raise ValueError(f"time_series: unknown grain {grain!r}; expected one of {GRAINS}")
+    check_frame(frame, "time_series", ["period", "series", "actual"], hint="one row per period × series")
+    data = clean_floats(frame, _VALUES).with_columns(pl.col("series").cast(pl.String))
+    for name in _VALUES:
+        if name not in data.columns:
+            data = data.with_columns(pl.lit(None, pl.Float64).alias(name))
+    has_status = "status" in data.columns
+    if has_status:
+        data = with_status_label(status_codes(data), lang)
+    series = ordered(data, "series", "series_order")
+    single = len(series) <= 1
+    label_field = "label" if "label" in data.columns else None
+    labels = None
+    if label_field:
+        labels = {_as_date(p): str(lbl) for p, lbl in data.select("period", "label").unique().iter_rows()}
+    proj = _projection(projection, data) if projection is not None else None
+
+    suffix = unit_suffix(unit, lang)
+    y_title = t("charts.series.y_unit", lang, unit=unit.strip()) if unit and unit.strip() else None
+    y_title = y_title or t("charts.field.value", lang)
+    periods = _periods(data, *([proj] if proj is not None else []))
+    x = alt.X("period:T", axis=time_axis(periods, grain, lang, labels))
+
+    def y(field: str) -> alt.Y:
+        return alt.Y(f"{field}:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(format=NUMBER))
+
+    compare_label = compare_label or t("charts.field.comparison", lang)
+    dash_names = {
+        "actual": t("charts.field.actual", lang),
+        "target": t("charts.field.target", lang),
+        "comparison": compare_label,
+        "projection": t("charts.field.projection", lang),
+    }
+    present = ["actual"]
+    for key, column in (("target", "target"), ("comparison", "cmp_actual")):
+        if data.get_column(column).is_not_null().any():
+            present.append(key)
+    if proj is not None and proj.height:
+        present.append("projection")
+    dash_scale = alt.Scale(domain=[dash_names[k] for k in present], range=[_DASHES[k] for k in present])
+    # Legends stack on the right: side by side under the plot they would run wider than the chart.
+    side = {"orient": "right", "direction": "vertical"}
+    dash_legend = alt.Legend(
+        title=None, symbolType="stroke", symbolStrokeColor=MUTED, symbolStrokeWidth=2, symbolSize=360, **side
+    )
+
+    def dashed(chart: alt.Chart, key: str) -> alt.Chart:
+        # A constant field, not a datum: only field encodings take a scale and a legend. A lone solid
+        # line needs no key.
+        return chart.transform_calculate(_line=literal(dash_names[key])).encode(
+            strokeDash=alt.StrokeDash(
+                "_line:N", scale=dash_scale, legend=dash_legend if len(present) > 1 else None
+            )
+        )
+
+    def banded(chart: alt.Chart, name: str) -> alt.Chart:
+        return chart.transform_calculate(_band=literal(name)).encode(
+            fill=alt.Fill("_band:N", scale=band_scale, legend=band_legend)
+        )
+
+    band_names = [t("charts.field.tolerance", lang), t("charts.field.projection_band", lang)]
+    band_scale = alt.Scale(domain=band_names, range=[FAINT, "#56B4E9"])
+    band_legend = alt.Legend(title=None, symbolOpacity=0.35, symbolType="square", **side)
+    series_colour = alt.Color(
+        "series:N",
+        title=t("charts.field.series", lang),
+        scale=_colour_scale(series),
+        legend=None if single else alt.Legend(**side),
+    )
+
+    def line_colour(default: str) -> alt.Color | alt.ColorValue:
+        return alt.value(default) if single else series_colour
+
+    base = alt.Chart(pick(data, ["period", "series", *_VALUES, "status", "_status", "label"]))
+    layers = []
+    if data.select(pl.col("tol_low").is_not_null() & pl.col("tol_high").is_not_null()).to_series().any():
+        area = base.mark_area(opacity=0.22).encode(x=x, y=y("tol_low"), y2="tol_high:Q", detail="series:N")
+        layers.append(banded(area, band_names[0]))
+    if proj is not None and proj.height and proj.get_column("low").is_not_null().any():
+        area = alt.Chart(proj).mark_area(opacity=0.25).encode(x=x, y=y("low"), y2="high:Q", detail="series:N")
+        layers.append(banded(area, band_names[1]))
+    lines = [
+        ("target", base, "target", 1.6, MUTED),
+        ("comparison", base, "cmp_actual", 1.4, FAINT),
+        ("projection", alt.Chart(proj) if proj is not None else None, "mean", 2.0, ACCENT),
+        ("actual", base, "actual", 2.2, ACCENT),
+    ]
+    for key, source, field, width, colour in lines:
+        if key in present:
+            line = source.mark_line(strokeWidth=width).encode(
+                x=x, y=y(field), color=line_colour(colour), detail="series:N"
+            )
+            layers.append(dashed(line, key))
+    if "projection" in present:
+        layers.append(_projection_points(proj, x, y("mean"), grain, lang, suffix, single, series_colour))
+
+    tooltip = [alt.Tooltip("_period_text:N", title=t("charts.field.period", lang))]
+    if not single:
+        tooltip.append(alt.Tooltip("series:N", title=t("charts.field.series", lang)))
+    tooltip.append(alt.Tooltip("_actual_text:N", title=t("charts.field.actual", lang)))
+    calculations = {
+        "_period_text": period_text(grain, lang, label_field=label_field),
+        "_actual_text": value_text("actual", suffix),
+    }
+    if "target" in present:
+        tooltip.append(alt.Tooltip("_target_text:N", title=t("charts.field.target", lang)))
+        calculations["_target_text"] = value_text("target", suffix)
+    if "comparison" in present:
+        tooltip.append(alt.Tooltip("_cmp_text:N", title=compare_label))
+        calculations["_cmp_text"] = value_text("cmp_actual", suffix)
+    encoding = {"x": x, "y": y("actual"), "tooltip": tooltip}
+    if has_status:
+        tooltip.append(alt.Tooltip("_status:N", title=t("charts.field.status", lang)))
+        statuses = [s for s in STATUSES if s in set(data.get_column("status").to_list())]
+        colours, shapes = _status_scales(statuses, lang)
+        status_title = t("charts.field.status", lang)
+        legend = alt.Legend(**side)
+        encoding["shape"] = alt.Shape("_status:N", title=status_title, scale=shapes, legend=legend)
+        encoding["color"] = (
+            alt.Color("_status:N", title=status_title, scale=colours, legend=legend)
+            if single
+            else series_colour
+        )
+    else:
+        encoding["color"] = alt.value(ACCENT) if single else series_colour
+    brush = alt.selection_interval(name="brush", encodings=["x"])
+    points = (
+        base.transform_filter("isValid(datum.actual)")
+        .transform_calculate(**calculations)
+        .mark_point(
+            filled=True,
+            size=_point_size(data.height / max(len(series), 1)),
+            stroke="white",
+            strokeWidth=1,
+            opacity=1,
+        )
+        .encode(**encoding)
+        .add_params(brush)
+    )
+    layers.append(points)
+    chart = alt.layer(*layers).properties(
+        height=280, title=title if title is not None else t("charts.series.title", lang)
+    )
+    return configure_locale(chart, lang)
+
+
+def _projection(projection: pl.DataFrame, data: pl.DataFrame) -> pl.DataFrame:
+    """The projection, joined to each series' last actual so the dashed line continues the solid one."""
+    check_frame(projection, "time_series projection", ["period", "series", "mean"])
+    proj = clean_floats(projection, ["mean", "low", "high"]).with_columns(pl.col("series").cast(pl.String))
+    for name in ("low", "high"):
+        if name not in proj.columns:
+            proj = proj.with_columns(pl.lit(None, pl.Float64).alias(name))
+    period_type = data.schema["period"]
+    proj = proj.select(pl.col("period").cast(period_type), "series", "mean", "low", "high")
+    anchors = (
+        data.filter(pl.col("actual").is_not_null())
+        .sort("period")
+        .group_by("series", maintain_order=True)
+        .last()
+        .filter(pl.col("series").is_in(proj.get_column("series").unique().to_list()))
+        .select(
+            "period",
+            "series",
+            pl.col("actual").alias("mean"),
+            pl.col("actual").alias("low"),
+            pl.col("actual").alias("high"),
+        )
+    )
+    return pl.concat(
+        [
+            anchors.with_columns(pl.lit(True).alias("_anchor")),
+            proj.with_columns(pl.lit(False).alias("_anchor")),
+        ]
+    ).sort("series", "period")
+
+
+def _projection_points(
+    proj: pl.DataFrame,
+    x: alt.X,
+    y: alt.Y,
+    grain: str,
+    lang: str,
+    suffix: str,
+    single: bool,
+    colour: alt.Color,
+) -> alt.Chart:
+    range_text = template_text(
+        t("charts.series.range", lang), low=value_text("low", suffix), high=value_text("high", suffix)
+    )
+    tooltip = [alt.Tooltip("_period_text:N", title=t("charts.field.period", lang))]
+    if not single:
+        tooltip.append(alt.Tooltip("series:N", title=t("charts.field.series", lang)))
+    tooltip += [
+        alt.Tooltip("_mean_text:N", title=t("charts.field.projection", lang)),
+        alt.Tooltip("_range_text:N", title=t("charts.field.projection_band", lang)),
+    ]
+    return (
+        alt.Chart(proj)
+        .transform_filter("!datum._anchor")
+        .transform_calculate(
+            _period_text=period_text(grain, lang),
+            _mean_text=value_text("mean", suffix),
+            _range_text=range_text,
+        )
+        .mark_point(filled=False, size=45, strokeWidth=1.5)
+        .encode(x=x, y=y, color=alt.value(ACCENT) if single else colour, tooltip=tooltip)
+    )
+
+
+def sparkline(
+    frame: pl.DataFrame, lang: str, *, grain: str = "month", width: int = 120, height: int = 30
+) -> alt.LayerChart:
+    """A tiny line of actual, target as a faint line, the last point marked by its status; no axes.
+
+    Columns: period, actual, target; optional status.
+    """
+    lang = lang_or_default(lang)
+    check_frame(frame, "sparkline", ["period", "actual", "target"], hint="one row per period")
+    data = clean_floats(frame, ["actual", "target"]).sort("period")
+    if "status" in data.columns:
+        data = status_codes(data)
+    else:
+        data = data.with_columns(pl.lit("none").alias("status"))
+    data = pick(with_status_label(data, lang), ["period", "actual", "target", "status", "_status"])
+    last = data.filter(pl.col("actual").is_not_null()).tail(1)
+    x = alt.X("period:T", axis=None)
+    y_scale = alt.Scale(zero=False, padding=3)
+    tooltip = [
+        alt.Tooltip("_period_text:N", title=t("charts.field.period", lang)),
+        alt.Tooltip("_actual_text:N", title=t("charts.field.actual", lang)),
+        alt.Tooltip("_target_text:N", title=t("charts.field.target", lang)),
+    ]
+    base = alt.Chart(data).encode(x=x)
+    target = base.mark_line(strokeWidth=1, color=FAINT, strokeDash=[3, 2]).encode(
+        y=alt.Y("target:Q", axis=None, scale=y_scale)
+    )
+    actual = base.mark_line(strokeWidth=1.6, color=ACCENT).encode(
+        y=alt.Y("actual:Q", axis=None, scale=y_scale)
+    )
+    hover = (
+        base.transform_calculate(
+            _period_text=period_text(grain, lang),
+            _actual_text=value_text("actual"),
+            _target_text=value_text("target"),
+        )
+        .mark_point(size=40, opacity=0)
+        .encode(y=alt.Y("actual:Q", axis=None, scale=y_scale), tooltip=tooltip)
+    )
+    statuses = list(STATUSES)
+    end = (
+        alt.Chart(last)
+        .mark_point(filled=True, size=42, stroke="white", strokeWidth=0.8, opacity=1)
+        .encode(
+            x=x,
+            y=alt.Y("actual:Q", axis=None, scale=y_scale),
+            color=alt.Color(
+                "status:N",
+                scale=alt.Scale(domain=statuses, range=[STATUS_COLORS[s] for s in statuses]),
+                legend=None,
+            ),
+            shape=alt.Shape(
+                "status:N",
+                scale=alt.Scale(domain=statuses, range=[STATUS_SHAPES[s] for s in statuses]),
+                legend=None,
+            ),
+            tooltip=[alt.Tooltip("_status:N", title=t("charts.field.status", lang))],
+        )
+    )
+    chart = alt.layer(target, actual, hover, end).properties(
+        width=width, height=height, padding={"left": 3, "right": 6, "top": 4, "bottom": 4}
+    )
+    return configure_locale(chart, lang)
