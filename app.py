@@ -1,27 +1,104 @@
-"""Overview (home page): where the organisation stands on the current dataset."""
+"""Overview (home page): where the organisation stands, what got worse, what teams achieved."""
 
+import polars as pl
 import streamlit as st
 
-from lib.fmt import fmt_int
+from lib import charts
+from lib.fmt import fmt_percent, fmt_signed
 from lib.i18n import t
+from lib.overview import build_overview
 from lib.periods import period_label
-from lib.ui import page_setup
+from lib.ui import compute, page_setup
+from lib.ui.navigate import open_explore
 from lib.ui.text import md_escape
+from lib.wins import win_sentence
 
 ctx = page_setup("overview")
-lang, ds = ctx.lang, ctx.dataset
+lang, view, ds = ctx.lang, ctx.view, ctx.dataset
+grain = view.grain or ctx.domain.grain
+perf = compute.view_performance(ds, view, ctx.domain.grain)
+ov = build_overview(perf, compute.history(ds, grain, ctx.domain.grain), ds.catalog, grain, view.compare)
 
 st.title(t("overview.title", lang))
-st.caption(md_escape(t("overview.dataset", lang, name=ds.name)))
-
-frame = ds.data
-first, last = frame["period"].min(), frame["period"].max()
-grain = ds.report.grain if ds.report is not None else "month"
-cols = st.columns(4)
-cols[0].metric(t("overview.services", lang), fmt_int(frame["service"].n_unique(), lang))
-cols[1].metric(t("overview.kpis", lang), fmt_int(frame["kpi"].n_unique(), lang))
-cols[2].metric(t("overview.rows", lang), fmt_int(frame.height, lang))
-cols[3].metric(t("overview.latest", lang), period_label(last, grain, lang))
+if ov.at is None:
+    st.info(t("overview.empty", lang), icon=":material/filter_alt_off:")
+    st.stop()
+label_grain = "month" if grain == "ytd" else grain
 st.caption(
-    t("overview.range", lang, first=period_label(first, grain, lang), last=period_label(last, grain, lang))
+    md_escape(
+        t(
+            "overview.subtitle",
+            lang,
+            name=ds.name,
+            period=period_label(ov.at, label_grain, lang),
+            compare=t(f"common.compare.{view.compare}", lang),
+        )
+    )
 )
+
+tiles = st.columns([2.2, 1, 1], gap="large")
+with tiles[0]:
+    counts = pl.DataFrame({"status": list(ov.counts), "count": list(ov.counts.values())})
+    st.altair_chart(charts.status_bar(counts, lang, title=t("overview.by_status", lang)), width="stretch")
+delta = None
+if ov.score is not None and ov.score_before is not None:
+    delta = t("overview.points", lang, value=fmt_signed((ov.score - ov.score_before) * 100, lang)).replace(
+        "\u2212", "-"
+    )
+tiles[1].metric(
+    t("overview.score", lang), fmt_percent(ov.score, lang), delta=delta, help=t("overview.score_help", lang)
+)
+tiles[2].metric(
+    t("overview.completeness", lang),
+    fmt_percent(ov.completeness, lang),
+    help=t("overview.completeness_help", lang, reported=ov.reported, expected=ov.expected),
+)
+
+st.subheader(t(f"overview.heatmap_{ov.heatmap_by}", lang))
+st.caption(t("overview.heatmap_help", lang))
+# The longer dimension runs down the page, so labels stay readable (52 KPIs × 11 services, or 500 × 4).
+tall = ov.heatmap["col"].n_unique() > ov.heatmap["service"].n_unique()
+rows, cols = ("col", "service") if tall else ("service", "col")
+event = st.altair_chart(
+    charts.heatmap(ov.heatmap, lang, rows=rows, cols=cols),
+    on_select="rerun",
+    key="overview_heatmap",
+    width="stretch",
+)
+if cells := event.selection.get("cell"):
+    open_explore(ctx.raw, service=cells[0].get("service"), **{ov.heatmap_by: cells[0].get("col")})
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader(t("overview.leaderboard", lang))
+    board = st.altair_chart(
+        charts.leaderboard(ov.leaderboard, lang), on_select="rerun", key="overview_board", width="stretch"
+    )
+    if picked := board.selection.get("service"):
+        open_explore(ctx.raw, service=picked[0].get("service"))
+with right:
+    st.subheader(t("overview.deteriorations", lang))
+    if ov.deteriorations.is_empty():
+        st.caption(t("overview.no_deterioration", lang))
+    for row in ov.deteriorations.iter_rows(named=True):
+        st.markdown(
+            md_escape(
+                t(
+                    "overview.deterioration",
+                    lang,
+                    service=row["service"],
+                    kpi=row["kpi"],
+                    before=fmt_signed(row["cmp_gap_pct"], lang),
+                    now=fmt_signed(row["gap_pct"], lang),
+                    change=fmt_signed(row["gap_change"], lang),
+                )
+            )
+        )
+    st.subheader(t("overview.wins", lang))
+    if ov.wins.is_empty():
+        st.caption(t("overview.no_win", lang))
+    units = dict(ds.catalog.select("kpi", "unit").iter_rows())
+    for row in ov.wins.iter_rows(named=True):
+        st.markdown(
+            ":material/emoji_events: " + md_escape(win_sentence(row, lang, units.get(row["kpi"], "")))
+        )

@@ -16,6 +16,7 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("overview", "app.py", "/", ":material/dashboard:"),
+    Page("explore", "pages/explore.py", "/explore", ":material/query_stats:"),
     Page("data", "pages/data.py", "/data", ":material/database:", filters=False),
 )
 PAGE_BY_KEY = {p.key: p for p in PAGES}

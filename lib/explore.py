@@ -1,0 +1,109 @@
+"""What Explore draws, as small frames: a KPI's time series (per service, or their total), the gap by
+service at the last period, and the details table."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+
+from lib import model
+
+MAX_SERIES = 6  # more services than this and the time series shows their total
+MAX_BARS = 40  # more services than this and the bars show the worst and best 20
+
+
+def kpi_series(
+    perf: pl.DataFrame, catalog: pl.DataFrame, kpi: str, total_label: str, grain: str, compare: str
+) -> pl.DataFrame:
+    """period, series, actual, target, tol_low, tol_high, cmp_actual, status for one KPI: one series
+    per service when few, else their total across services (the KPI's agg_services rule)."""
+    rows = perf.filter(pl.col("kpi") == kpi)
+    services = rows["service"].unique()
+    entry = catalog.filter(pl.col("kpi") == kpi)
+    if services.len() > MAX_SERIES:
+        total = model.rollup_services(rows.lazy(), catalog, total_label)
+        rows = model.with_comparison(model.with_gap(total, catalog), grain, compare).collect()
+    tolerance = entry["tolerance"][0] if entry.height else 0.0
+    lower_better = entry.height > 0 and entry["direction"][0] == "lower"
+    # The watch band: between the target and the tolerance, on the side that is worse.
+    edge = pl.col("target") * (1 + tolerance / 100 if lower_better else 1 - tolerance / 100)
+    band = [
+        pl.min_horizontal("target", edge).alias("tol_low"),
+        pl.max_horizontal("target", edge).alias("tol_high"),
+    ]
+    return rows.select(
+        "period",
+        pl.col("service").cast(pl.String).alias("series"),
+        "actual",
+        "target",
+        *band,
+        pl.col("cmp_actual") if compare != "target" else pl.lit(None, pl.Float64).alias("cmp_actual"),
+        "status",
+    ).sort("series", "period")
+
+
+def gap_by_service(perf: pl.DataFrame, kpi: str) -> pl.DataFrame:
+    """label, gap_pct, status, actual, target at the KPI's last period; the worst and best when many."""
+    rows = perf.filter(pl.col("kpi") == kpi)
+    if rows.is_empty():
+        return rows.select(pl.col("service").alias("label"), "gap_pct", "status", "actual", "target")
+    last = rows.filter(pl.col("period") == pl.col("period").max())
+    last = last.filter(pl.col("gap_pct").is_not_null()).sort("gap_pct")
+    if last.height > MAX_BARS:
+        half = MAX_BARS // 2
+        last = pl.concat([last.head(half), last.tail(half)])
+    return last.select(
+        pl.col("service").cast(pl.String).alias("label"), "gap_pct", "status", "actual", "target"
+    )
+
+
+def latest_gaps(perf: pl.DataFrame) -> pl.DataFrame:
+    """gap_pct and status of every service × KPI at the last period (for the distribution)."""
+    return perf.filter(pl.col("period") == pl.col("period").max()).select("gap_pct", "status")
+
+
+DETAIL_COLUMNS = (
+    "period",
+    "service",
+    "kpi",
+    "actual",
+    "target",
+    "gap",
+    "gap_pct",
+    "status",
+    "cmp_actual",
+    "change",
+    "gap_change",
+)
+
+
+def details(
+    perf: pl.DataFrame, catalog: pl.DataFrame, period_labels: dict[date, str], status_labels: dict[str, str]
+) -> pl.DataFrame:
+    """The details table: one row per period × service × KPI, newest first, with the unit and the
+    period and status as words of the user's language."""
+    units = catalog.select(pl.col("kpi").cast(pl.Categorical), "unit")
+    return (
+        perf.join(units, on="kpi", how="left")
+        .select(*DETAIL_COLUMNS[:3], "unit", *DETAIL_COLUMNS[3:])
+        .sort(["period", "service", "kpi"], descending=[True, False, False])
+        .with_columns(
+            pl.col("period").replace_strict(period_labels, return_dtype=pl.String),
+            pl.col("service", "kpi").cast(pl.String),
+            pl.col("status").cast(pl.String).replace_strict(status_labels, return_dtype=pl.String),
+        )
+    )
+
+
+def brush_range(values: list[float | int | str]) -> tuple[date, date] | None:
+    """The dates of an interval selection on a temporal axis (Vega-Lite sends epoch milliseconds)."""
+    if len(values) != 2:
+        return None
+    out = []
+    for v in values:
+        if isinstance(v, (int, float)):
+            out.append(datetime.fromtimestamp(v / 1000, tz=UTC).date())
+        else:
+            out.append(date.fromisoformat(str(v)[:10]))
+    return min(out), max(out)

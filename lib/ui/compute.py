@@ -1,0 +1,36 @@
+"""Cached computations for pages. Whole-history work is done once per dataset version and grain and
+shared by all sessions (st.cache_resource); a view's small frames are cached per view (st.cache_data).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from lib import model
+from lib.filters import ViewState
+from lib.slicing import performance
+from lib.ui.data import Loaded, settings
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _history(slug: str, token: str, grain: str, data_grain: str, _loaded: Loaded) -> pl.DataFrame:
+    rollup = model.rollup_time(
+        _loaded.data.lazy(), _loaded.catalog, grain, data_grain, settings().year_start_month
+    )
+    return model.with_gap(rollup, _loaded.catalog).collect().sort("service", "kpi", "period")
+
+
+def history(loaded: Loaded, grain: str, data_grain: str) -> pl.DataFrame:
+    """Every period of every series at `grain`, with gap and status (for streaks, records, sparklines)."""
+    return _history(loaded.slug, loaded.token, grain, data_grain, loaded)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _performance(slug: str, token: str, view: ViewState, data_grain: str, _loaded: Loaded) -> pl.DataFrame:
+    return performance(_loaded.data, _loaded.catalog, view, data_grain, settings().year_start_month)
+
+
+def view_performance(loaded: Loaded, view: ViewState, data_grain: str) -> pl.DataFrame:
+    """The view's period × service × KPI frame (language left out of the cache key)."""
+    return _performance(loaded.slug, loaded.token, view.with_(lang=None), data_grain, loaded)

@@ -1,0 +1,97 @@
+"""Explore: a KPI's time series against target, the gap by service, the gap distribution, the details."""
+
+import streamlit as st
+
+from lib import charts
+from lib.explore import brush_range, details, gap_by_service, kpi_series, latest_gaps
+from lib.export import to_csv, to_xlsx
+from lib.filters import period_end
+from lib.i18n import t
+from lib.model import STATUSES
+from lib.periods import period_label
+from lib.ui import compute, page_setup
+from lib.ui.navigate import open_page
+from lib.ui.tables import detail_column_config, detail_headers
+from lib.ui.text import md_escape
+
+MAX_CHARTS = 4
+
+ctx = page_setup("explore")
+lang, view, ds = ctx.lang, ctx.view, ctx.dataset
+grain = view.grain or ctx.domain.grain
+perf = compute.view_performance(ds, view, ctx.domain.grain)
+
+st.title(t("explore.title", lang))
+if perf.is_empty():
+    st.info(t("overview.empty", lang), icon=":material/filter_alt_off:")
+    st.stop()
+
+kpis = list(view.kpis) or []
+if not kpis:
+    options = sorted(perf["kpi"].cast(str).unique().to_list())
+    chosen = st.selectbox(
+        t("explore.pick_kpi", lang), options, index=None, placeholder=t("explore.pick_kpi_ph", lang)
+    )
+    if chosen:
+        open_page("pages/explore.py", ctx.raw.with_(kpis=(chosen,)))
+    kpis = options[:1]
+    st.caption(t("explore.showing_first", lang))
+elif len(kpis) > MAX_CHARTS:
+    st.caption(t("explore.too_many", lang, shown=MAX_CHARTS, total=len(kpis)))
+
+units = dict(ds.catalog.select("kpi", "unit").iter_rows())
+chart_grain = "month" if grain == "ytd" else grain
+for kpi in kpis[:MAX_CHARTS]:
+    frame = kpi_series(perf, ds.catalog, kpi, t("explore.total", lang), grain, view.compare)
+    if frame.is_empty():
+        continue
+    st.subheader(md_escape(kpi))
+    compare_label = t(f"common.compare.{view.compare}", lang) if view.compare != "target" else None
+    chart = charts.time_series(
+        frame, lang, grain=chart_grain, unit=units.get(kpi), compare_label=compare_label
+    )
+    event = st.altair_chart(chart, on_select="rerun", key=f"series_{kpi}", width="stretch")
+    if brushed := brush_range(event.selection.get("brush", {}).get("period") or []):
+        open_page(
+            "pages/explore.py", ctx.raw.with_(start=brushed[0], end=period_end(brushed[1], chart_grain))
+        )
+
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        bars = gap_by_service(perf, kpi)
+        if not bars.is_empty():
+            picked = st.altair_chart(
+                charts.gap_bars(bars, lang, title=t("explore.gap_by_service", lang)),
+                on_select="rerun",
+                key=f"bars_{kpi}",
+                width="stretch",
+            )
+            if sel := picked.selection.get("bar"):
+                open_page("pages/explore.py", ctx.raw.with_(services=(sel[0]["label"],)))
+    with right:
+        binned = charts.bin_gaps(latest_gaps(perf.filter(perf["kpi"] == kpi)))
+        if not binned.is_empty():
+            st.altair_chart(
+                charts.gap_distribution(binned, lang, title=t("explore.distribution", lang)), width="stretch"
+            )
+
+st.subheader(t("explore.details", lang))
+labels = {p: period_label(p, chart_grain, lang, short=True) for p in perf["period"].unique().to_list()}
+table = details(perf, ds.catalog, labels, {s: t(f"common.status.{s}", lang) for s in STATUSES})
+st.dataframe(table, hide_index=True, width="stretch", column_config=detail_column_config(lang))
+headers = detail_headers(lang)
+c1, c2, _ = st.columns([1, 1, 3])
+c1.download_button(
+    t("explore.download_csv", lang),
+    to_csv(table, headers),
+    file_name="vigie_explore.csv",
+    mime="text/csv",
+    icon=":material/download:",
+)
+c2.download_button(
+    t("explore.download_xlsx", lang),
+    to_xlsx({t("explore.details", lang): table}, headers),
+    file_name="vigie_explore.xlsx",
+    icon=":material/download:",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
