@@ -45,12 +45,15 @@ def selected_kpis(view: ViewState, catalog: pl.DataFrame) -> list[str] | None:
     return keep.get_column("kpi").to_list()
 
 
-def _window(data: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
-    """Rows with start <= period <= end, as a slice of the period-sorted frame (no copy)."""
+def _window(data: pl.DataFrame | pl.LazyFrame, start: date, end: date) -> pl.LazyFrame:
+    """Rows with start <= period <= end. In memory: a slice of the period-sorted frame found by binary
+    search (no copy, no scan). A lazy scan of Parquet: a filter, which skips row groups by statistics."""
+    if isinstance(data, pl.LazyFrame):
+        return data.filter(pl.col("period").is_between(start, end))
     periods = data.get_column("period")
     lo = periods.search_sorted(start, side="left")
     hi = periods.search_sorted(end, side="right")
-    return data.slice(lo, hi - lo)
+    return data.slice(lo, hi - lo).lazy()
 
 
 def _first_shown(view: ViewState, year_start_month: int) -> date:
@@ -70,9 +73,9 @@ def _lookback_start(view: ViewState, year_start_month: int) -> date:
 
 
 def filtered_rows(
-    data: pl.DataFrame, catalog: pl.DataFrame, view: ViewState, start: date, end: date
+    data: pl.DataFrame | pl.LazyFrame, catalog: pl.DataFrame, view: ViewState, start: date, end: date
 ) -> pl.LazyFrame:
-    rows = _window(data, start, end).lazy()
+    rows = _window(data, start, end)
     if view.services:
         rows = rows.filter(pl.col("service").is_in(list(view.services)))
     kpis = selected_kpis(view, catalog)
@@ -82,7 +85,11 @@ def filtered_rows(
 
 
 def performance(
-    data: pl.DataFrame, catalog: pl.DataFrame, view: ViewState, data_grain: str, year_start_month: int = 1
+    data: pl.DataFrame | pl.LazyFrame,
+    catalog: pl.DataFrame,
+    view: ViewState,
+    data_grain: str,
+    year_start_month: int = 1,
 ) -> pl.DataFrame:
     """period × service × KPI at the view's grain within its dates: actual, target, gap, gap_pct,
     status and the comparison, for the services and KPIs it selects; status and gap filters keep the
