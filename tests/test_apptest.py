@@ -39,6 +39,28 @@ def test_overview_shows_the_sample_in_french(tmp_path, monkeypatch):
     at = run_page("app.py", lang="fr")
     assert at.title[0].value == "Vue d'ensemble"
     metrics = {m.label: m.value for m in at.metric}
-    assert int(metrics["Services"]) >= 10
-    assert int(metrics["Indicateurs"]) >= 25
+    assert metrics["Score"].endswith("%") and metrics["Complétude des données"].endswith("%")
     assert at.query_params["dataset"] in ("sample", ["sample"])
+    assert len(at.get("vega_lite_chart")) >= 3  # status split, heatmap, leaderboard
+
+
+def test_service_page_from_a_link_shows_that_service(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIGIE_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["service"] = "Admissions"
+    at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page("pages/service.py")
+    at.run()
+    assert not at.exception
+    assert [h.value for h in at.header] == ["Admissions"]
+    assert any(m.label == "Score" for m in at.metric)
+
+
+def test_malformed_link_parameters_are_dropped_with_a_notice(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIGIE_DATA_DIR", str(tmp_path))
+    at = run_page("app.py", lang="en", grain="fortnight", status="great", kpi="No such KPI")
+    assert not at.exception
+    notice = " ".join(w.value for w in at.warning).replace("\\", "")  # Markdown escapes
+    assert "grain=fortnight" in notice and "status=great" in notice and "kpi=No such KPI" in notice
+    assert "grain" not in at.query_params and "status" not in at.query_params and "kpi" not in at.query_params
