@@ -12,7 +12,7 @@ import polars as pl
 
 from lib.ingest.report import Notice, Rejection, ValidationReport
 
-__all__ = ["LoadResult", "Notice", "Rejection", "ValidationReport", "load_extract"]
+__all__ = ["LoadResult", "Notice", "Rejection", "ValidationReport", "load_extract", "load_files"]
 
 
 @dataclass
@@ -26,4 +26,4 @@ class LoadResult:
     report: ValidationReport
 
 
-from lib.ingest.load import load_extract  # noqa: E402  (after LoadResult, which it uses)
+from lib.ingest.load import load_extract, load_files  # noqa: E402  (after LoadResult, which it uses)

@@ -1,0 +1,330 @@
+"""Delimited text files (CSV, TSV, TXT): encoding, separator, header row, records with line numbers.
+
+Line numbers are physical lines of the file (1 = first line; blank lines count). A record that spans
+several lines (a quoted field holding a line break) is numbered by the line it starts on.
+
+Two readers give the same result: Polars reads well-formed files (the common case, fast), and
+Python's csv module reads the rest (multi-line quoted fields, stray quotes, old Mac line ends).
+Field counts come from the raw lines, so a record with too many or too few fields is reported
+(code field_count) instead of being padded or truncated.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Mapping
+
+import polars as pl
+
+from lib.ingest.columns import find_header_row, header_score
+from lib.ingest.report import Notice, Rejection
+from lib.ingest.table import LINE, RawTable, ReadError, select, with_columns
+
+SEPARATORS = (";", ",", "\t", "|")
+SAMPLE_BYTES = 64 * 1024  # enough lines to settle the separator and find the header
+SHOWN_LINE_CHARS = 200  # a rejected line is quoted this long at most
+
+
+CP1252 = "Windows-1252"
+# C1 controls (how Latin-1 reads bytes 0x80-0x9F) -> the Windows-1252 characters of those bytes. The
+# five bytes cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) keep their Latin-1 reading.
+_C1 = [chr(b) for b in range(0x80, 0xA0) if bytes([b]).decode("cp1252", errors="ignore")]
+_CP1252 = [bytes([ord(c)]).decode("cp1252") for c in _C1]
+_C1_TABLE = str.maketrans(dict(zip(_C1, _CP1252, strict=True)))
+
+
+def fix_cp1252(text: str | None) -> str | None:
+    """A value of a Windows-1252 file read as Latin-1, with its cp1252-only characters restored."""
+    return None if text is None else text.translate(_C1_TABLE)
+
+
+def fix_cp1252_expr(expr: pl.Expr) -> pl.Expr:
+    return expr.str.replace_many(_C1, _CP1252)
+
+
+def decode(data: bytes, name: str) -> tuple[bytes, str]:
+    """(UTF-8 bytes without BOM, encoding found). Raises ReadError for binary content.
+
+    Windows-1252 text is transcoded as Latin-1, which is more than twice as fast: the 27 characters
+    where the two differ (€ ’ œ …, bytes 0x80-0x9F) then stand as C1 control characters, which
+    `fix_cp1252` turns back, on the few distinct values that are kept.
+    """
+    if data.startswith(codecs.BOM_UTF32_LE) or data.startswith(codecs.BOM_UTF32_BE):
+        return _recode(data, "utf-32", name), "UTF-32"
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        return _recode(data, "utf-16", name), "UTF-16"
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+        encoding = "UTF-8 (BOM)"
+    else:
+        encoding = "UTF-8"
+    head = data[:4096]
+    if b"\x00" in head:
+        # UTF-16 without a BOM: ASCII text with a NUL beside every character.
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > len(head) // 4 and even == 0:
+            return _recode(data, "utf-16-le", name), "UTF-16"
+        if even > len(head) // 4 and odd == 0:
+            return _recode(data, "utf-16-be", name), "UTF-16"
+        raise ReadError("not_text", file=name)
+    if data.isascii():
+        return data, encoding
+    try:
+        data.decode("utf-8")
+        return data, encoding
+    except UnicodeDecodeError:
+        return data.decode("latin-1").encode("utf-8"), CP1252
+
+
+def _recode(data: bytes, codec: str, name: str) -> bytes:
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise ReadError("not_text", file=name) from exc
+    return text.lstrip("\ufeff").encode("utf-8")
+
+
+def is_blank(data: bytes) -> bool:
+    """Nothing but whitespace (the cheap test first: copying a large file to strip it costs)."""
+    return not data[:65536].strip() and not data.strip()
+
+
+def _check_text(sample: str, name: str) -> None:
+    """Binary content that happens to decode (an image, an archive) has NULs or many control codes."""
+    controls = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n\f\v\x1a")
+    if "\x00" in sample or controls > max(2, len(sample) // 100):
+        raise ReadError("not_text", file=name)
+
+
+def _records(lines: list[str], sep: str) -> list[tuple[int, list[str]]]:
+    """(0-based physical line, fields) of each record of a sample, quotes respected."""
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=sep, quotechar='"', strict=False)
+    out = []
+    line = 0
+    try:
+        for fields in reader:
+            out.append((line, fields))
+            line = reader.line_num
+    except csv.Error:
+        pass
+    return out
+
+
+def _blank(fields: list[str]) -> bool:
+    return not any(f.strip() for f in fields)
+
+
+def detect_layout(
+    sample: str, mapping: Mapping[str, str | None] | None = None
+) -> tuple[str, int, list[str], int]:
+    """(separator, header line index, headers, lines before the table such as "sep=;").
+
+    Every candidate separator splits the whole sample; the winner recognises the most headers, then
+    gives the same field count on the most lines (so decimal commas in a ";" file do not fool it).
+    """
+    lines = sample.splitlines()
+    if len(sample) >= SAMPLE_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the sample may end in the middle of a line
+    skip = 0
+    forced = None
+    if lines and lines[0].strip().lower().startswith("sep=") and len(lines[0].strip()) == 5:
+        forced = lines[0].strip()[4]  # Excel's "sep=;" hint line
+        skip = 1
+    best: tuple | None = None
+    for sep in (forced,) if forced else SEPARATORS:
+        records = [(i + skip, f) for i, f in _records(lines[skip:], sep) if not _blank(f)]
+        if not records:
+            continue
+        rows = [f for _, f in records]
+        h = find_header_row(rows, mapping)
+        header_line, headers = records[h]
+        body = [len(f) for _, f in records[h + 1 :]] or [len(headers)]
+        width, count = Counter(body).most_common(1)[0]
+        consistent = sum(1 for n in body if n == len(headers)) / len(body)
+        score = (header_score(headers, mapping), len(headers) > 1, round(consistent, 2), width)
+        if best is None or score > best[0]:
+            best = (score, sep, header_line, [h.strip() for h in headers])
+    if best is None:
+        return SEPARATORS[0], skip, [], skip
+    _, sep, header_line, headers = best
+    return sep, header_line, headers, skip
+
+
+def _unused_byte(data: bytes) -> str:
+    for candidate in ("\x1f", "\x1e", "\x1d", "\x1c", "\x01"):
+        if candidate.encode() not in data:
+            return candidate
+    return ""
+
+
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _fast_read(utf8: bytes, sep: str, header_line: int, width: int) -> tuple[pl.DataFrame, pl.Series] | None:
+    """Records (c0..c{width-1}, __raw line, __blank) and the field count of each, by Polars; None
+    when the file needs the exact reader (multi-line quoted fields, stray quotes, lone CR).
+
+    The raw lines are only read when some record may have the wrong number of fields: Polars
+    refuses extra fields, and a record is only suspect of missing fields when its last one is empty.
+    """
+    if b"\r" in utf8 and _LONE_CR.search(utf8):
+        return None
+    names = RawTable.column_names(width)
+    options = {
+        "separator": sep,
+        "has_header": True,
+        "skip_lines": header_line,
+        "new_columns": names,
+        "infer_schema": False,
+        "quote_char": '"',
+        "raise_if_empty": False,
+    }
+    ragged = False
+    try:
+        frame = pl.read_csv(utf8, **options)
+    except pl.exceptions.ComputeError:  # a line with more fields than the header
+        ragged = True
+        try:
+            frame = pl.read_csv(utf8, truncate_ragged_lines=True, **options)
+        except pl.exceptions.PolarsError:
+            return None
+    except pl.exceptions.PolarsError:
+        return None
+    if frame.width != width:
+        return None
+    all_null = pl.all_horizontal(pl.col(c).is_null() for c in names)
+    quoted = b'"' in utf8
+    short = width > 1 and select(frame, (pl.col(names[-1]).is_null() & ~all_null).any()).item()
+    if not (ragged or quoted or short or width == 1):
+        counts = pl.repeat(width, frame.height, dtype=pl.Int64, eager=True)
+        return with_columns(
+            frame, all_null.alias("__blank"), pl.lit(None, dtype=pl.String).alias("__raw")
+        ), counts
+    other = _unused_byte(utf8)
+    if not other:
+        return None
+    lines = pl.read_csv(
+        utf8,
+        has_header=False,
+        separator=other,
+        quote_char=None,
+        skip_lines=header_line + 1,
+        infer_schema=False,
+        new_columns=["line"],
+        raise_if_empty=False,
+    )
+    if lines.height != frame.height:
+        return None  # a quoted field holds a line break: records and lines do not match
+    line = pl.col("line")
+    seps = line.str.count_matches(sep, literal=True)
+    if quoted:
+        quotes = line.str.count_matches('"', literal=True)
+        if lines.select((quotes % 2 == 1).any()).item():
+            return None
+        outside = line.str.replace_all(r'"[^"]*"', "").str.count_matches(sep, literal=True)
+        seps = pl.when(quotes > 0).then(outside).otherwise(seps)
+    counts = select(lines, (seps + 1).fill_null(1).cast(pl.Int64)).to_series()
+    raw = lines["line"]
+    blank = (
+        select(frame, all_null).to_series() | raw.is_null() | (raw.str.strip_chars(f' \t{sep}"\u00a0') == "")
+    )
+    return with_columns(frame, raw.alias("__raw"), blank.alias("__blank")), counts
+
+
+def _exact_read(text: str, sep: str, header_line: int, width: int) -> tuple[pl.DataFrame, pl.Series]:
+    """The same as `_fast_read` with Python's csv module: slower, for the files Polars cannot split."""
+    physical = text.splitlines()
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=False)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    lines, counts, raws, blanks = [], [], [], []
+    start = 0
+    for fields in reader:
+        first_line, start = start, reader.line_num
+        if first_line <= header_line:
+            continue
+        lines.append(first_line)
+        counts.append(len(fields))
+        raws.append(physical[first_line] if first_line < len(physical) else "")
+        blanks.append(_blank(fields))
+        for i in range(width):
+            value = fields[i] if i < len(fields) else None
+            columns[i].append(value if value else None)
+    frame = pl.DataFrame(
+        dict(zip(RawTable.column_names(width), columns, strict=True)) | {"__raw": raws},
+        schema=dict.fromkeys([*RawTable.column_names(width), "__raw"], pl.String),
+    )
+    frame = with_columns(
+        frame,
+        pl.Series(LINE, [n + 1 for n in lines], dtype=pl.Int64),
+        pl.Series("__blank", blanks, dtype=pl.Boolean),
+    )
+    return frame, pl.Series(counts, dtype=pl.Int64)
+
+
+def read_text(
+    data: bytes,
+    name: str,
+    *,
+    max_columns: int,
+    mapping: Mapping[str, str | None] | None = None,
+    force_exact: bool = False,
+) -> RawTable:
+    """Read delimited text into a RawTable (all values String, blank records left out)."""
+    if is_blank(data):
+        raise ReadError("empty_file", file=name)
+    utf8, encoding = decode(data, name)
+    sample = utf8[:SAMPLE_BYTES].decode("utf-8", errors="ignore")
+    _check_text(sample[:65536], name)
+    cp1252 = encoding == CP1252
+    if cp1252:
+        sample = sample.translate(_C1_TABLE)  # headers as written, "€" and all
+    sep, header_line, headers, _ = detect_layout(sample, mapping)
+    if not headers or not any(headers):
+        raise ReadError("empty_file", file=name)
+    if len(headers) > max_columns:
+        raise ReadError("too_many_columns", file=name, count=len(headers), limit=max_columns)
+    width = len(headers)
+    fast = None if force_exact else _fast_read(utf8, sep, header_line, width)
+    if fast is not None:
+        frame, counts = fast
+        first = header_line + 2  # 1-based, after the header line
+        frame = frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(LINE))
+    else:
+        text = utf8.decode("utf-8")
+        frame, counts = _exact_read(text.translate(_C1_TABLE) if cp1252 else text, sep, header_line, width)
+    # Filtering copies every column: only done when there is something to take out.
+    frame = frame.with_columns(counts.alias("__fields"))
+    if frame.get_column("__blank").any():
+        frame = frame.filter(~pl.col("__blank"))
+    if frame.is_empty():
+        raise ReadError("header_only", file=name, columns=", ".join(h for h in headers if h))
+    wrong = frame.get_column("__fields") != width
+    rejected = []
+    if wrong.any():
+        for line, raw, found in frame.filter(wrong).select(LINE, "__raw", "__fields").iter_rows():
+            shown = raw[:SHOWN_LINE_CHARS] if raw else raw
+            value = fix_cp1252(shown) if cp1252 else shown
+            rejected.append(
+                Rejection(name, line, None, value, "field_count", {"expected": width, "found": found})
+            )
+    rows_read = frame.height
+    if rejected:
+        frame = frame.filter(~wrong)
+    notices = (
+        [] if encoding.startswith("UTF-8") else [Notice("encoding", {"file": name, "encoding": encoding})]
+    )
+    return RawTable(
+        file=name,
+        kind="text",
+        headers=headers,
+        frame=frame.drop("__raw", "__fields", "__blank"),
+        cp1252=cp1252 and fast is not None,
+        rejected=rejected,
+        notices=notices,
+        decimal_hint="," if sep == ";" else ("." if sep == "," else None),
+        rows_read=rows_read,
+    )
