@@ -110,6 +110,7 @@ def leaderboard(frame: pl.DataFrame, lang: str, *, title: str | None = None) -> 
 
 def _counts(counts: pl.DataFrame) -> pl.DataFrame:
     """Long (status, count) from either that shape or one row of n_on … n_none (model.scores)."""
+    check_frame(counts, "status_bar", [], hint="one row per status")
     wide = [f"n_{s}" for s in STATUSES]
     if "status" not in counts.columns and all(c in counts.columns for c in wide):
         if counts.height != 1:

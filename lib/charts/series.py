@@ -70,10 +70,11 @@ def time_axis(periods: list[date], grain: str, lang: str, labels: dict[date, str
             **common,
         )
     if grain == "quarter":
+        # Vega's quarter() counts from 1, unlike month() which counts from 0.
         prefix = literal(t("charts.series.quarter_prefix", lang))
         return alt.Axis(
             values=[_datetime(d) for d in _thin(periods)],
-            labelExpr=f"{prefix} + (quarter(datum.value) + 1) + ' ' + timeFormat(datum.value, '%Y')",
+            labelExpr=f"{prefix} + quarter(datum.value) + ' ' + timeFormat(datum.value, '%Y')",
             **common,
         )
     if grain == "month" and periods:
@@ -93,7 +94,7 @@ def period_text(grain: str, lang: str, field: str = "period", label_field: str |
     ref = f"datum[{literal(field)}]"
     if grain == "quarter":
         prefix = literal(t("charts.series.quarter_prefix", lang))
-        return f"{prefix} + (quarter({ref}) + 1) + ' ' + timeFormat({ref}, '%Y')"
+        return f"{prefix} + quarter({ref}) + ' ' + timeFormat({ref}, '%Y')"
     return f"timeFormat({ref}, '{TOOLTIP_TIME.get(grain, '%e %B %Y')}')"
 
 

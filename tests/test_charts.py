@@ -1,0 +1,859 @@
+"""Chart builders: specs checked through `chart.to_dict()` (marks, encodings, sorts, selections, locale,
+translations, guards) and rendered once with vl-convert to prove Vega accepts them."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import random
+import re
+from datetime import date, timedelta
+
+import altair as alt
+import polars as pl
+import pytest
+import vl_convert as vlc
+from babel.dates import get_day_names, get_month_names
+
+import lib.charts as C
+from lib.charts.base import natural_key, ordered, template_text
+from lib.charts.locale import locale_config, month_ticks, unit_suffix
+from lib.charts.theme import FONT, SYMBOL_FONT
+from lib.i18n import t
+
+LANGS = ("fr", "en")
+NNBSP = "\u202f"
+
+# --- Helpers -----------------------------------------------------------------------------------------
+
+
+def layers(spec: dict, data: dict | None = None) -> list[dict]:
+    """Every unit spec (with a mark) inside a possibly layered spec, with the data it inherits."""
+    data = spec.get("data", data)
+    if "layer" in spec:
+        return [unit for layer in spec["layer"] for unit in layers(layer, data)]
+    return [spec if "data" in spec or data is None else {**spec, "data": data}]
+
+
+def mark_type(unit: dict) -> str:
+    mark = unit["mark"]
+    return mark if isinstance(mark, str) else mark["type"]
+
+
+def params(spec: dict) -> list[dict]:
+    found = list(spec.get("params", []))
+    for layer in spec.get("layer", []):
+        found += params(layer)
+    return found
+
+
+def values(spec: dict, unit: dict) -> list[dict]:
+    """The inline rows a unit spec draws (datasets are shared at the top level)."""
+    return spec["datasets"][unit["data"]["name"]]
+
+
+def svg_texts(chart: alt.TopLevelMixin) -> list[str]:
+    svg = vlc.vegalite_to_svg(chart.to_json())
+    assert svg.startswith("<svg")
+    return [html.unescape(text) for text in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+
+
+def strict_json(chart: alt.TopLevelMixin) -> dict:
+    def refuse(name: str) -> None:
+        raise ValueError(f"{name} in chart JSON")
+
+    return json.loads(chart.to_json(), parse_constant=refuse)
+
+
+def tooltip_titles(spec: dict) -> set[str]:
+    titles = set()
+    for unit in layers(spec):
+        for tip in unit.get("encoding", {}).get("tooltip", []):
+            titles.add(tip.get("title"))
+    return titles
+
+
+# --- Fixtures built in code (fixed seeds) --------------------------------------------------------------
+
+SERVICES = ["Qualité", "Admissions", "Étudiants", "finances", "Zèbre"]
+
+
+def grid_frame(n_rows: int, n_cols: int, seed: int = 7) -> pl.DataFrame:
+    rng = random.Random(seed)
+    rows = []
+    for r in range(n_rows):
+        for c in range(n_cols):
+            gap = None if rng.random() < 0.1 else rng.uniform(-40, 40)
+            status = "none" if gap is None else "on" if gap >= 0 else "watch" if gap > -5 else "off"
+            rows.append(
+                {
+                    "service": f"Service {r:03d}",
+                    "kpi": f"KPI {c:02d}",
+                    "gap_pct": gap,
+                    "status": status,
+                    "actual": rng.uniform(0, 5000),
+                    "target": 2500.0,
+                    "unit": rng.choice(["%", "k€", None]),
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def heat_small() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "service": ["Qualité", "Admissions", "Étudiants", "Admissions"],
+            "kpi": ["Coût", "Coût", "Délai", "Délai"],
+            "gap_pct": [-30.0, 4.5, None, -2.0],
+            "status": pl.Series(
+                ["off", "on", "none", "watch"], dtype=pl.Enum(["on", "watch", "off", "none"])
+            ),
+            "actual": [1234.5, 80.25, None, 12.0],
+            "target": [950.0, 76.8, None, 12.25],
+            "unit": ["k€", "%", "jours", "jours"],
+        }
+    )
+
+
+def months(first: date, n: int) -> list[date]:
+    out = []
+    for i in range(n):
+        k = first.year * 12 + first.month - 1 + i
+        out.append(date(k // 12, k % 12 + 1, 1))
+    return out
+
+
+def series_frame(n: int = 12, series: tuple[str, ...] = ("Organisation",), seed: int = 3) -> pl.DataFrame:
+    rng = random.Random(seed)
+    rows = []
+    for name in series:
+        for p in months(date(2026, 1, 1), n):
+            actual = rng.uniform(80, 100)
+            rows.append(
+                {
+                    "period": p,
+                    "series": name,
+                    "actual": actual,
+                    "target": 90.0,
+                    "tol_low": 85.5,
+                    "tol_high": 90.0,
+                    "cmp_actual": actual - 2,
+                    "status": "on" if actual >= 90 else "watch" if actual >= 85.5 else "off",
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def projection_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "period": months(date(2027, 1, 1), 3),
+            "series": ["Organisation"] * 3,
+            "mean": [91.0, 92.0, 93.0],
+            "low": [88.0, 87.0, 86.0],
+            "high": [94.0, 97.0, 100.0],
+        }
+    )
+
+
+def bars_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "label": ["Coût", "Délai", "Éthique", "Absences", "Budget"],
+            "gap_pct": [3.25, -21.6, None, -1.0, -21.6],
+            "status": ["on", "off", "none", "watch", "off"],
+            "actual": [10.0, 20.0, 30.0, 40.0, 50.0],
+            "target": [9.0, 25.0, None, 41.0, 60.0],
+            "unit": ["%", "k€", None, "nb", "€"],
+        }
+    )
+
+
+def leaderboard_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "service": ["Finances", "Admissions", "Qualité", "Logistique", "Pédagogie"],
+            "score": [0.5, 0.82, None, 0.82, 0.64],
+            "change": [0.0, 0.032, None, 0.005, -0.01],
+        }
+    )
+
+
+def distribution_frame() -> pl.DataFrame:
+    rng = random.Random(11)
+    gaps = [rng.gauss(-3, 25) for _ in range(2000)]
+    status = ["on" if g >= 0 else "watch" if g > -5 else "off" for g in gaps]
+    return C.bin_gaps(pl.DataFrame({"gap_pct": gaps, "status": status}))
+
+
+def sparkline_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "period": months(date(2026, 1, 1), 6),
+            "actual": [1.0, 2.0, 3.0, 2.5, 4.0, None],
+            "target": [3.0] * 6,
+            "status": ["off", "off", "on", "watch", "on", "none"],
+        }
+    )
+
+
+def status_counts() -> pl.DataFrame:
+    return pl.DataFrame({"status": ["off", "on", "watch", "none"], "count": [12, 31, 6, 3]})
+
+
+# One entry per builder: (name, build(frame, lang), small frame factory, rows factory for the guard).
+BUILDERS = {
+    "heatmap": (lambda f, lang: C.heatmap(f, lang), heat_small),
+    "time_series": (lambda f, lang: C.time_series(f, lang, grain="month", unit="%"), series_frame),
+    "gap_bars": (lambda f, lang: C.gap_bars(f, lang), bars_frame),
+    "gap_distribution": (lambda f, lang: C.gap_distribution(f, lang), distribution_frame),
+    "sparkline": (lambda f, lang: C.sparkline(f, lang), sparkline_frame),
+    "leaderboard": (lambda f, lang: C.leaderboard(f, lang), leaderboard_frame),
+    "status_bar": (lambda f, lang: C.status_bar(f, lang), status_counts),
+}
+TITLES = {
+    "heatmap": "charts.heatmap.title",
+    "time_series": "charts.series.title",
+    "gap_bars": "charts.gaps.title",
+    "gap_distribution": "charts.gaps.distribution_title",
+    "leaderboard": "charts.leaderboard.title",
+    "status_bar": "charts.status_bar.title",
+}
+SELECTIONS = {
+    "heatmap": ("cell", "point", {"fields": ["service", "kpi"]}),
+    "time_series": ("brush", "interval", {"encodings": ["x"]}),
+    "gap_bars": ("bar", "point", {"fields": ["label"]}),
+    "gap_distribution": ("bin", "point", {"fields": ["bin_start"]}),
+    "leaderboard": ("service", "point", {"fields": ["service"]}),
+    "status_bar": ("status", "point", {"fields": ["status"]}),
+}
+
+
+def build(name: str, lang: str = "fr", frame: pl.DataFrame | None = None) -> alt.TopLevelMixin:
+    builder, factory = BUILDERS[name]
+    return builder(factory() if frame is None else frame, lang)
+
+
+def title_text(spec: dict) -> str:
+    title = spec.get("title")
+    return title["text"] if isinstance(title, dict) else title
+
+
+# --- Theme and locale ----------------------------------------------------------------------------------
+
+
+def test_theme_is_registered_and_enabled():
+    assert alt.theme.active == "vigie"
+    config = alt.theme.get()()["config"]
+    assert config["font"] == FONT
+    assert config["axis"]["labelFontSize"] == 12 and config["axis"]["grid"] is False
+    assert config["title"]["fontSize"] == 14
+    assert config["background"] == "white"
+
+
+def test_status_colours_are_okabe_ito_and_always_paired():
+    assert C.STATUS_COLORS == {"on": "#009E73", "watch": "#E69F00", "off": "#D55E00", "none": "#999999"}
+    assert C.STATUS_SYMBOLS == {"on": "✓", "watch": "!", "off": "✗", "none": "–"}
+    assert len(set(C.STATUS_SHAPES.values())) == 4 and set(C.STATUS_SHAPES) == set(C.STATUS_COLORS)
+    assert '"DejaVu Sans"' in SYMBOL_FONT and SYMBOL_FONT.endswith("sans-serif")
+
+
+@pytest.mark.parametrize(
+    ("lang", "decimal", "thousands", "percent"),
+    [("fr", ",", NNBSP, NNBSP + "%"), ("en", ".", ",", None), ("xx", ",", NNBSP, NNBSP + "%")],
+)
+def test_locale_numbers(lang, decimal, thousands, percent):
+    number = locale_config(lang)["number"]
+    assert (number["decimal"], number["thousands"], number.get("percent")) == (decimal, thousands, percent)
+    assert number["minus"] == "\u2212"
+
+
+@pytest.mark.parametrize(("lang", "babel_locale"), [("fr", "fr_FR"), ("en", "en_GB")])
+def test_locale_month_and_day_names_agree_with_cldr(lang, babel_locale):
+    time = locale_config(lang)["time"]
+    assert time["months"] == [get_month_names("wide", locale=babel_locale)[m] for m in range(1, 13)]
+    # babel counts days from Monday, d3 from Sunday.
+    wide = get_day_names("wide", locale=babel_locale)
+    assert time["days"] == [wide[6], *[wide[d] for d in range(6)]]
+    if lang == "fr":
+        assert time["shortMonths"] == [
+            get_month_names("abbreviated", locale="fr_FR")[m] for m in range(1, 13)
+        ]
+        assert time["shortMonths"][:3] == ["janv.", "févr.", "mars"]
+
+
+def test_configure_locale_keeps_existing_config_and_does_not_mutate():
+    chart = alt.Chart(pl.DataFrame({"a": [1]})).mark_point().encode(x="a:Q").configure_view(strokeWidth=3)
+    fr = C.configure_locale(chart, "fr")
+    en = C.configure_locale(fr, "en")
+    assert fr.to_dict()["config"]["view"]["strokeWidth"] == 3
+    assert fr.to_dict()["config"]["locale"]["number"]["decimal"] == ","
+    assert en.to_dict()["config"]["locale"]["number"]["decimal"] == "."
+    assert "locale" not in chart.to_dict()["config"]
+
+
+@pytest.mark.parametrize(
+    ("n_months", "expected"),
+    [
+        (1, {"interval": "month", "step": 1}),
+        (13, {"interval": "month", "step": 1}),
+        (14, {"interval": "month", "step": 2}),
+        (25, {"interval": "month", "step": 2}),
+        (36, {"interval": "month", "step": 3}),
+        (72, {"interval": "month", "step": 6}),
+        (84, {"interval": "year", "step": 1}),
+        (300, {"interval": "year", "step": 3}),
+    ],
+)
+def test_month_ticks(n_months, expected):
+    assert month_ticks(n_months) == expected
+
+
+@pytest.mark.parametrize(
+    ("unit", "lang", "expected"),
+    [
+        ("%", "fr", NNBSP + "%"),
+        ("%", "en", "%"),
+        ("k€", "fr", "\u00a0k€"),
+        (" jours ", "fr", "\u00a0jours"),
+        ("/10", "fr", "/10"),
+        (None, "fr", ""),
+        ("  ", "en", ""),
+    ],
+)
+def test_unit_suffix(unit, lang, expected):
+    assert unit_suffix(unit, lang) == expected
+
+
+def test_natural_order_ignores_accents_and_case_and_honours_order_columns():
+    frame = pl.DataFrame({"name": SERVICES, "rank": [3, 1, 2, 5, 4]})
+    assert ordered(frame, "name", None) == ["Admissions", "Étudiants", "finances", "Qualité", "Zèbre"]
+    assert ordered(frame, "name", "rank") == ["Admissions", "Étudiants", "Qualité", "Zèbre", "finances"]
+    assert natural_key("Étudiants") == "etudiants"
+
+
+def test_template_text_builds_a_vega_expression():
+    assert template_text("de {start} à {end}", start="a", end="b") == '"de " + (a) + " à " + (b)'
+    assert template_text("{x}", x="datum.v") == "(datum.v)"
+
+
+# --- Guards shared by every builder -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_more_than_max_rows_is_refused_with_a_fix(name):
+    small = BUILDERS[name][1]()
+    big = pl.concat([small] * (C.MAX_ROWS // small.height + 1))
+    assert big.height > C.MAX_ROWS
+    with pytest.raises(ValueError, match=r"MAX_ROWS = 5,000.*Aggregate first"):
+        build(name, frame=big)
+
+
+def test_exactly_max_rows_is_accepted():
+    frame = grid_frame(100, 50)
+    assert frame.height == C.MAX_ROWS
+    chart = C.heatmap(frame, "fr")
+    assert len(chart.to_dict()["datasets"]) == 1
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_lazy_frames_and_missing_columns_are_refused(name):
+    small = BUILDERS[name][1]()
+    with pytest.raises(ValueError, match="LazyFrame"):
+        build(name, frame=small.lazy())
+    first = small.columns[0] if name != "status_bar" else "count"
+    with pytest.raises(ValueError, match=f"missing column.*{first}"):
+        build(name, frame=small.drop(first))
+
+
+@pytest.mark.parametrize("name", ["heatmap", "gap_bars", "sparkline", "gap_distribution"])
+def test_unknown_status_is_refused(name):
+    frame = BUILDERS[name][1]().with_columns(pl.lit("green").alias("status"))
+    with pytest.raises(ValueError, match="unknown status value.*green"):
+        build(name, frame=frame)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_every_chart_renders_with_its_locale_title_and_tooltips(name, lang):
+    chart = build(name, lang)
+    spec = strict_json(chart)
+    assert spec["config"]["locale"] == locale_config(lang)
+    assert spec["config"]["font"] == FONT  # the theme travels with the spec
+    if name in TITLES:
+        assert title_text(spec) == t(TITLES[name], lang)
+    assert any(unit.get("encoding", {}).get("tooltip") for unit in layers(spec)), "no tooltip"
+    texts = svg_texts(chart)
+    if name in TITLES:
+        assert t(TITLES[name], lang) in texts
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_titles_and_tooltips_are_translated(name):
+    fr, en = build(name, "fr").to_dict(), build(name, "en").to_dict()
+    fr_titles, en_titles = tooltip_titles(fr) - {None}, tooltip_titles(en) - {None}
+    assert fr_titles and en_titles
+    catalog_fr = {
+        t(f"charts.field.{k}", "fr") for k in ("actual", "target", "gap", "status", "period", "score")
+    }
+    catalog_en = {
+        t(f"charts.field.{k}", "en") for k in ("actual", "target", "gap", "status", "period", "score")
+    }
+    assert fr_titles & catalog_fr and en_titles & catalog_en
+    assert not fr_titles & (catalog_en - catalog_fr)
+
+
+@pytest.mark.parametrize("name", sorted(SELECTIONS))
+def test_selections_are_named_with_fields(name):
+    selection_name, kind, spec_fields = SELECTIONS[name]
+    found = params(build(name).to_dict())
+    assert [p["name"] for p in found] == [selection_name]
+    assert found[0]["select"] == {"type": kind, **spec_fields}
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_empty_frames_give_valid_charts(name):
+    empty = BUILDERS[name][1]().head(0)
+    chart = build(name, frame=empty)
+    assert svg_texts(chart) is not None
+
+
+@pytest.mark.parametrize("name", ["heatmap", "gap_bars", "time_series", "leaderboard"])
+def test_nan_and_infinity_become_null(name):
+    frame = BUILDERS[name][1]()
+    column = {"heatmap": "gap_pct", "gap_bars": "gap_pct", "time_series": "actual", "leaderboard": "score"}[
+        name
+    ]
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(float("nan"))
+        .when(pl.int_range(pl.len()) == 1)
+        .then(float("inf"))
+        .otherwise(pl.col(column))
+        .alias(column)
+    )
+    spec = strict_json(build(name, frame=frame))  # raises on NaN / Infinity
+    rows = [row for rows in spec["datasets"].values() for row in rows]
+    assert rows
+
+
+# --- Heatmap ---------------------------------------------------------------------------------------------
+
+
+def test_heatmap_encodings_scale_and_sorting():
+    spec = C.heatmap(heat_small(), "fr").to_dict()
+    rect, text = layers(spec)
+    assert (mark_type(rect), mark_type(text)) == ("rect", "text")
+    x, y = rect["encoding"]["x"], rect["encoding"]["y"]
+    assert (x["field"], x["type"], x["sort"]) == ("kpi", "nominal", ["Coût", "Délai"])
+    assert (y["field"], y["type"], y["sort"]) == (
+        "service",
+        "nominal",
+        ["Admissions", "Étudiants", "Qualité"],
+    )
+    assert x["axis"]["labelAngle"] == -40
+    colour = rect["encoding"]["color"]
+    assert colour["condition"]["test"] == "isValid(datum._gap)"
+    assert colour["value"] == "#DCDCDC"
+    scale = colour["condition"]["scale"]
+    assert scale["domain"] == [-0.25, 0, 0.25] and scale["clamp"] is True
+    assert scale["range"] == ["#D55E00", "#F4F4F2", "#0072B2"]
+    assert text["encoding"]["text"]["field"] == "_symbol"
+    assert text["mark"]["font"] == SYMBOL_FONT
+
+
+def test_heatmap_data_carries_symbols_ratios_and_units():
+    spec = C.heatmap(heat_small(), "fr").to_dict()
+    rows = sorted(values(spec, layers(spec)[0]), key=lambda r: (r["service"], r["kpi"]))
+    assert [(r["service"], r["kpi"], r["_symbol"], r["_gap"], r["_suffix"]) for r in rows] == [
+        ("Admissions", "Coût", "✓", 0.045, NNBSP + "%"),
+        ("Admissions", "Délai", "!", -0.02, "\u00a0jours"),
+        ("Qualité", "Coût", "✗", -0.3, "\u00a0k€"),
+        ("Étudiants", "Délai", "–", None, "\u00a0jours"),
+    ]
+    assert rows[2]["_status"] == "Non atteint"
+    assert set(rows[0]) == {
+        "service",
+        "kpi",
+        "_gap",
+        "status",
+        "_status",
+        "_symbol",
+        "actual",
+        "target",
+        "_suffix",
+    }
+
+
+def test_heatmap_order_columns_and_swapped_axes():
+    frame = heat_small().with_columns(
+        pl.col("service").replace_strict({"Qualité": 0, "Admissions": 2, "Étudiants": 1}).alias("col_order")
+    )
+    spec = C.heatmap(frame, "en", rows="kpi", cols="service").to_dict()
+    rect = layers(spec)[0]
+    assert rect["encoding"]["x"]["sort"] == ["Qualité", "Étudiants", "Admissions"]
+    assert rect["encoding"]["y"]["sort"] == ["Coût", "Délai"]
+    assert params(spec)[0]["select"]["fields"] == ["kpi", "service"]
+    assert [tip["title"] for tip in rect["encoding"]["tooltip"]][:2] == ["KPI", "Service"]
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "n_cols", "width", "height", "legend"),
+    [(10, 50, 22, 26, "bottom"), (500, 5, 44, 16, "top"), (40, 20, 30, 20, "top"), (3, 3, 44, 26, "bottom")],
+)
+def test_heatmap_cells_adapt_to_the_grid(n_rows, n_cols, width, height, legend):
+    spec = C.heatmap(grid_frame(n_rows, n_cols), "fr").to_dict()
+    assert spec["width"] == {"step": width} and spec["height"] == {"step": height}
+    rect = layers(spec)[0]
+    assert len(rect["encoding"]["y"]["sort"]) == n_rows and len(rect["encoding"]["x"]["sort"]) == n_cols
+    assert rect["encoding"]["color"]["condition"]["legend"]["orient"] == legend
+
+
+def test_heatmap_renders_french_legend_and_symbol_key():
+    texts = svg_texts(C.heatmap(heat_small(), "fr"))
+    assert f"≤ −25{NNBSP}%" in texts and f"≥ +25{NNBSP}%" in texts and f"0{NNBSP}%" in texts
+    key = next(x for x in texts if x.startswith("Symboles"))
+    assert key == "Symboles : ✓ atteint · ! à surveiller · ✗ non atteint · – sans objectif"
+
+
+def test_heatmap_tooltip_formats_exact_values_with_units():
+    spec = C.heatmap(heat_small(), "fr").to_dict()
+    calc = {c["as"]: c["calculate"] for c in layers(spec)[0]["transform"]}
+    assert calc["_actual_text"] == (
+        'isValid(datum["actual"]) ? format(datum["actual"], \',.2~f\') + datum["_suffix"] : \'–\''
+    )
+    assert calc["_gap_text"] == "isValid(datum[\"_gap\"]) ? format(datum[\"_gap\"], '+.1%') : '–'"
+
+
+# --- Time series -----------------------------------------------------------------------------------------
+
+
+def test_time_series_single_series_layers_and_legends():
+    chart = C.time_series(
+        series_frame(),
+        "fr",
+        grain="month",
+        unit="%",
+        compare_label="Année précédente",
+        projection=projection_frame(),
+    )
+    spec = chart.to_dict()
+    units = layers(spec)
+    assert [mark_type(u) for u in units] == ["area", "area", "line", "line", "line", "line", "point", "point"]
+    dash = next(u for u in units if "strokeDash" in u["encoding"])["encoding"]["strokeDash"]
+    assert dash["scale"]["domain"] == ["Réalisé", "Objectif", "Année précédente", "Projection"]
+    assert dash["scale"]["range"] == [[1, 0], [6, 4], [1.5, 3], [5, 3]]
+    points = units[-1]
+    x = points["encoding"]["x"]
+    assert (x["field"], x["type"]) == ("period", "temporal")
+    assert x["axis"]["format"] == "%b %Y" and x["axis"]["tickCount"] == {"interval": "month", "step": 2}
+    assert points["encoding"]["y"]["title"] == "Valeur (%)"
+    colour, shape = points["encoding"]["color"], points["encoding"]["shape"]
+    assert colour["field"] == shape["field"] == "_status"
+    statuses = ["on", "watch", "off"]
+    assert colour["scale"]["domain"] == [t(f"common.status.{s}", "fr") for s in statuses]
+    assert colour["scale"]["range"] == [C.STATUS_COLORS[s] for s in statuses]
+    assert shape["scale"]["range"] == [C.STATUS_SHAPES[s] for s in statuses]
+    assert {tip["title"] for tip in points["encoding"]["tooltip"]} == {
+        "Période",
+        "Réalisé",
+        "Objectif",
+        "Année précédente",
+        "Statut",
+    }
+    # Altair hoists the selection to the top and points it at the layer that owns it.
+    assert spec["params"] == [
+        {"name": "brush", "select": {"type": "interval", "encodings": ["x"]}, "views": [points["name"]]}
+    ]
+
+
+def test_time_series_projection_starts_at_the_last_actual():
+    frame = series_frame(n=5)
+    spec = C.time_series(frame, "en", grain="month", unit=None, projection=projection_frame()).to_dict()
+    band = next(u for u in layers(spec) if mark_type(u) == "area" and u["encoding"]["y"]["field"] == "low")
+    rows = values(spec, band)
+    last = frame.row(4, named=True)
+    assert rows[0]["period"].startswith("2026-05-01") and rows[0]["mean"] == rows[0]["low"] == last["actual"]
+    assert [r["_anchor"] for r in rows] == [True, False, False, False]
+    assert [r["mean"] for r in rows[1:]] == [91.0, 92.0, 93.0]
+
+
+def test_time_series_multi_series_colours_by_series_and_shapes_by_status():
+    frame = series_frame(series=("Pédagogie", "Admissions"))
+    spec = C.time_series(frame, "en", grain="month", unit="k€").to_dict()
+    points = layers(spec)[-1]
+    assert points["encoding"]["color"]["field"] == "series"
+    assert points["encoding"]["color"]["scale"]["domain"] == ["Admissions", "Pédagogie"]
+    assert points["encoding"]["shape"]["field"] == "_status"
+    lines = [u for u in layers(spec) if mark_type(u) == "line"]
+    assert all(u["encoding"]["color"]["field"] == "series" for u in lines)
+    assert "Series" in {tip["title"] for tip in points["encoding"]["tooltip"]}
+    assert points["encoding"]["y"]["title"] == "Value (k€)"
+
+
+def test_time_series_without_optional_columns():
+    frame = series_frame().select("period", "series", "actual")
+    spec = C.time_series(frame, "fr", grain="month", unit="").to_dict()
+    units = layers(spec)
+    assert [mark_type(u) for u in units] == ["line", "point"]
+    assert "shape" not in units[-1]["encoding"]
+    assert units[0]["encoding"]["strokeDash"]["legend"] is None
+    assert units[-1]["encoding"]["y"]["title"] == "Valeur"
+
+
+@pytest.mark.parametrize(
+    ("grain", "periods", "axis"),
+    [
+        (
+            "year",
+            [date(y, 1, 1) for y in range(2015, 2027)],
+            {"format": "%Y", "tickCount": {"interval": "year", "step": 1}},
+        ),
+        ("day", [date(2026, 3, 1) + timedelta(days=i) for i in range(20)], {"format": "%e %b"}),
+        (
+            "month",
+            months(date(2020, 1, 1), 84),
+            {"format": "%b %Y", "tickCount": {"interval": "year", "step": 1}},
+        ),
+    ],
+)
+def test_time_series_axis_per_grain(grain, periods, axis):
+    frame = pl.DataFrame(
+        {"period": periods, "series": "S", "actual": [float(i) for i in range(len(periods))]}
+    )
+    x_axis = layers(C.time_series(frame, "fr", grain=grain, unit="nb").to_dict())[-1]["encoding"]["x"]["axis"]
+    assert {k: x_axis[k] for k in axis} == axis
+
+
+def test_time_series_quarter_labels_from_a_label_column():
+    quarters = [date(2024, 9, 1), date(2024, 12, 1), date(2025, 3, 1)]
+    frame = pl.DataFrame(
+        {
+            "period": quarters,
+            "series": "S",
+            "actual": [1.0, 2.0, 3.0],
+            "label": ["T1 2024-2025", "T2 2024-2025", "T3 2024-2025"],
+        }
+    )
+    chart = C.time_series(frame, "fr", grain="quarter", unit=None)
+    axis = layers(chart.to_dict())[-1]["encoding"]["x"]["axis"]
+    assert axis["values"] == [
+        {"year": 2024, "month": 9, "date": 1},
+        {"year": 2024, "month": 12, "date": 1},
+        {"year": 2025, "month": 3, "date": 1},
+    ]
+    assert '"2024-09-01": "T1 2024-2025"' in axis["labelExpr"]
+    texts = svg_texts(chart)
+    assert {"T1 2024-2025", "T2 2024-2025", "T3 2024-2025"} <= set(texts)
+
+
+def test_time_series_calendar_quarters_without_labels():
+    quarters = [date(2025, 1, 1), date(2025, 4, 1), date(2025, 7, 1), date(2025, 10, 1)]
+    frame = pl.DataFrame({"period": quarters, "series": "S", "actual": [1.0, 2.0, 3.0, 4.0]})
+    assert {"Q1 2025", "Q2 2025", "Q3 2025", "Q4 2025"} <= set(
+        svg_texts(C.time_series(frame, "en", grain="quarter", unit=None))
+    )
+    assert {"T1 2025", "T4 2025"} <= set(svg_texts(C.time_series(frame, "fr", grain="quarter", unit=None)))
+
+
+def test_time_series_renders_french_months_and_numbers():
+    frame = series_frame(n=6).with_columns(pl.col("actual") * 100)
+    texts = svg_texts(C.time_series(frame, "fr", grain="month", unit="€"))
+    assert "janv. 2026" in texts and "févr. 2026" in texts
+    assert any(re.fullmatch(r"\d{1,2}\u202f\d{3}", x) for x in texts), texts  # 8 500 on the y axis
+
+
+def test_time_series_rejects_an_unknown_grain():
+    with pytest.raises(ValueError, match="unknown grain 'fortnight'"):
+        C.time_series(series_frame(), "fr", grain="fortnight", unit=None)
+
+
+def test_time_series_many_points_get_smaller_markers():
+    small = layers(C.time_series(series_frame(n=12), "fr", grain="month", unit=None).to_dict())[-1]
+    large = layers(C.time_series(series_frame(n=84), "fr", grain="month", unit=None).to_dict())[-1]
+    assert (small["mark"]["size"], large["mark"]["size"]) == (60, 16)
+
+
+# --- Gap bars and distribution ---------------------------------------------------------------------------
+
+
+def test_gap_bars_sorted_worst_first_with_labels_and_zero_rule():
+    chart = C.gap_bars(bars_frame(), "fr")
+    spec = chart.to_dict()
+    units = layers(spec)
+    assert [mark_type(u) for u in units] == ["bar", "rule", "text", "text"]
+    bars = units[0]
+    assert bars["encoding"]["y"]["sort"] == ["Budget", "Délai", "Absences", "Coût", "Éthique"]
+    assert (bars["encoding"]["x"]["field"], bars["encoding"]["x"]["type"]) == ("_gap", "quantitative")
+    domain = bars["encoding"]["x"]["scale"]["domain"]
+    assert domain[0] < -0.216 and domain[1] > 0.0325
+    colour = bars["encoding"]["color"]
+    assert colour["scale"]["domain"] == ["Atteint", "À surveiller", "Non atteint", "Sans objectif"]
+    assert colour["scale"]["range"] == ["#009E73", "#E69F00", "#D55E00", "#999999"]
+    assert units[1]["encoding"]["x"] == {"datum": 0}
+    texts = svg_texts(chart)
+    assert f"✗ −21,6{NNBSP}%" in texts and f"✓ +3,3{NNBSP}%" in texts and f"! −1,0{NNBSP}%" in texts
+    assert "–" in texts  # the bar without a gap
+
+
+def test_gap_bars_english_labels_and_custom_title():
+    chart = C.gap_bars(bars_frame(), "en", title="KPIs of Finance", label_title="KPI")
+    spec = chart.to_dict()
+    assert spec["title"] == "KPIs of Finance"
+    assert layers(spec)[0]["encoding"]["y"]["title"] == "KPI"
+    assert "✗ −21.6%" in svg_texts(chart)
+
+
+@pytest.mark.parametrize(
+    ("gaps", "expected"),
+    [
+        # value -> (bin_start, bin_end, overflow)
+        ([-60.0, -50.0, -49.9], [(-55.0, -50.0, "below", 1), (-50.0, -45.0, None, 2)]),
+        ([-0.0, 0.0, 4.99, -0.01], [(-5.0, 0.0, None, 1), (0.0, 5.0, None, 3)]),
+        (
+            [49.99, 50.0, 120.0, float("inf"), float("-inf")],
+            [(-55.0, -50.0, "below", 1), (45.0, 50.0, None, 1), (50.0, 55.0, "above", 3)],
+        ),
+        ([None, float("nan")], []),
+    ],
+)
+def test_bin_gaps_edges_and_overflow(gaps, expected):
+    out = C.bin_gaps(pl.DataFrame({"gap_pct": gaps}, schema={"gap_pct": pl.Float64}))
+    assert out.columns == ["bin_start", "bin_end", "count", "overflow"]
+    assert [tuple(r) for r in out.select("bin_start", "bin_end", "overflow", "count").iter_rows()] == expected
+
+
+def test_bin_gaps_per_status_stays_small_and_counts_everything():
+    rng = random.Random(5)
+    gaps = [rng.gauss(0, 40) for _ in range(10_000)] + [None] * 7
+    status = ["on" if g is not None and g >= 0 else "off" if g is not None else "none" for g in gaps]
+    out = C.bin_gaps(pl.DataFrame({"gap_pct": gaps, "status": status}))
+    assert out.get_column("count").sum() == 10_000
+    assert out.height <= 25 and out.get_column("bin_start").is_sorted()
+    assert set(out.get_column("status")) == {"on", "off"}
+
+
+@pytest.mark.parametrize(("step", "n_bins"), [(10, 12), (2.5, 42), (1, 102)])
+def test_bin_gaps_steps(step, n_bins):
+    out = C.bin_gaps(pl.DataFrame({"gap_pct": [x / 4 for x in range(-240, 240)]}), step=step)
+    assert out.height == n_bins
+    assert math.isclose(out.get_column("bin_end").max(), 50 + step)
+
+
+@pytest.mark.parametrize("step", [0, -5, 7, 3])
+def test_bin_gaps_rejects_steps_that_do_not_divide_fifty(step):
+    with pytest.raises(ValueError, match="step must be positive and divide 50"):
+        C.bin_gaps(pl.DataFrame({"gap_pct": [1.0]}), step=step)
+
+
+def test_gap_distribution_spec_and_overflow_labels():
+    chart = C.gap_distribution(distribution_frame(), "fr")
+    spec = chart.to_dict()
+    units = layers(spec)
+    assert [mark_type(u) for u in units] == ["bar", "rule", "text"]
+    bars = units[0]["encoding"]
+    assert bars["x"]["bin"] == "binned" and bars["x"]["field"] == "_start" and bars["x2"]["field"] == "_end"
+    assert (bars["y"]["field"], bars["y"]["stack"]) == ("count", "zero")
+    assert bars["order"]["field"] == "_order"
+    texts = svg_texts(chart)
+    assert f"<{NNBSP}−50{NNBSP}%" in texts and f"≥{NNBSP}50{NNBSP}%" in texts
+    assert f"−25{NNBSP}%" in texts and t("charts.gaps.count_title", "fr") in texts
+
+
+def test_gap_distribution_without_status_or_overflow():
+    frame = C.bin_gaps(pl.DataFrame({"gap_pct": [-3.0, 2.0, 2.5, 7.0]}))
+    spec = C.gap_distribution(frame, "en").to_dict()
+    units = layers(spec)
+    assert [mark_type(u) for u in units] == ["bar", "rule"]
+    assert units[0]["encoding"]["color"]["scale"]["domain"] == ["No target"]
+    calc = units[0]["transform"][0]["calculate"]
+    assert '" to "' in calc and '"below "' in calc and '" and above"' in calc
+
+
+# --- Sparkline, leaderboard, status bar -------------------------------------------------------------------
+
+
+def test_sparkline_is_tiny_without_axes_and_marks_the_last_status():
+    spec = C.sparkline(sparkline_frame(), "fr").to_dict()
+    assert (spec["width"], spec["height"]) == (120, 30)
+    units = layers(spec)
+    assert [mark_type(u) for u in units] == ["line", "line", "point", "point"]
+    for unit in units:
+        assert unit["encoding"]["x"]["axis"] is None and unit["encoding"]["y"]["axis"] is None
+    last = units[-1]
+    assert [(r["status"], r["actual"]) for r in values(spec, last)] == [("on", 4.0)]
+    assert last["encoding"]["color"]["scale"]["range"] == list(C.STATUS_COLORS.values())
+    assert last["encoding"]["shape"]["scale"]["range"] == list(C.STATUS_SHAPES.values())
+    assert units[0]["mark"]["color"] == "#9AA5B1"  # the faint target line
+    assert params(spec) == []
+
+
+def test_sparkline_without_status_and_custom_size():
+    frame = sparkline_frame().drop("status")
+    spec = C.sparkline(frame, "en", width=200, height=40).to_dict()
+    assert (spec["width"], spec["height"]) == (200, 40)
+    assert values(spec, layers(spec)[-1])[0]["status"] == "none"
+
+
+def test_leaderboard_sorted_with_points_of_change():
+    chart = C.leaderboard(leaderboard_frame(), "fr")
+    spec = chart.to_dict()
+    units = layers(spec)
+    assert [mark_type(u) for u in units] == ["bar", "bar", "text", "text"]
+    assert units[1]["encoding"]["y"]["sort"] == [
+        "Admissions",
+        "Logistique",
+        "Pédagogie",
+        "Finances",
+        "Qualité",
+    ]
+    x = units[1]["encoding"]["x"]
+    assert (x["field"], x["scale"]["domain"], x["axis"]["format"]) == ("score", [0, 1], ".0%")
+    texts = svg_texts(chart)
+    assert "▲ +3,2\u00a0pts" in texts and "▼ −1,0\u00a0pt" in texts and "▲ +0,5\u00a0pt" in texts
+    assert "+0,0\u00a0pt" in texts
+    assert f"82{NNBSP}%" in texts and f"50{NNBSP}%" in texts
+
+
+def test_leaderboard_english_plural_and_no_change_column():
+    texts = svg_texts(C.leaderboard(leaderboard_frame(), "en"))
+    assert "▲ +3.2\u00a0pts" in texts and "▼ −1.0\u00a0pt" in texts and "▲ +0.5\u00a0pts" in texts
+    spec = C.leaderboard(leaderboard_frame().drop("change"), "en").to_dict()
+    assert values(spec, layers(spec)[0])[0]["change"] is None
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        status_counts(),
+        pl.DataFrame({"n_on": [31], "n_watch": [6], "n_off": [12], "n_none": [3], "score": [0.6]}),
+        pl.DataFrame({"status": ["on", "off", "on", "watch", "none", "off"], "count": [30, 12, 1, 6, 3, 0]}),
+    ],
+    ids=["long", "wide", "repeated"],
+)
+def test_status_bar_segments_and_legend_counts(counts):
+    chart = C.status_bar(counts, "fr")
+    spec = chart.to_dict()
+    bars, text = layers(spec)
+    rows = values(spec, bars)
+    assert [(r["status"], r["count"]) for r in rows] == [("on", 31), ("watch", 6), ("off", 12), ("none", 3)]
+    assert [round(r["_x1"], 4) for r in rows] == [round(x / 52, 4) for x in (31, 37, 49, 52)]
+    assert bars["encoding"]["color"]["scale"]["domain"] == [
+        "Atteint (31)",
+        "À surveiller (6)",
+        "Non atteint (12)",
+        "Sans objectif (3)",
+    ]
+    assert bars["encoding"]["color"]["scale"]["range"] == list(C.STATUS_COLORS.values())
+    texts = svg_texts(chart)
+    assert {"✓ 31", "! 6", "✗ 12"} <= set(texts) and "– 3" not in texts  # too narrow for an inline label
+
+
+def test_status_bar_drops_zero_counts_and_hides_title_on_request():
+    counts = pl.DataFrame({"status": ["on", "off"], "count": [4, 0]})
+    spec = C.status_bar(counts, "en", title="").to_dict()
+    assert "title" not in spec
+    assert layers(spec)[0]["encoding"]["color"]["scale"]["domain"] == ["On target (4)"]
+    with pytest.raises(ValueError, match="exactly one row"):
+        C.status_bar(pl.DataFrame({"n_on": [1, 2], "n_watch": 0, "n_off": 0, "n_none": 0}), "fr")
