@@ -800,7 +800,7 @@ def test_leaderboard_sorted_with_points_of_change():
     chart = C.leaderboard(leaderboard_frame(), "fr")
     spec = chart.to_dict()
     units = layers(spec)
-    assert [mark_type(u) for u in units] == ["bar", "bar", "text", "text"]
+    assert [mark_type(u) for u in units] == ["bar", "bar", "text", "text", "text"]
     assert units[1]["encoding"]["y"]["sort"] == [
         "Admissions",
         "Logistique",

@@ -87,7 +87,7 @@ def gap_bars(
 
     bar = alt.selection_point(name="bar", fields=["label"])
     item = label_title or t("charts.field.label", lang)
-    y = alt.Y("label:N", sort=order, title=label_title, axis=alt.Axis(labelLimit=260))
+    y = alt.Y("label:N", sort=order, title=label_title, axis=alt.Axis(labelLimit=300))
     x = alt.X(
         "_gap:Q",
         title=t("charts.field.gap", lang),

@@ -82,7 +82,7 @@ def heatmap(
         title=None,
         axis=alt.Axis(orient="top", labelAngle=-40, labelAlign="left", labelLimit=210, labelPadding=6),
     )
-    y = alt.Y(f"{rows}:N", sort=row_values, title=None, axis=alt.Axis(labelLimit=240))
+    y = alt.Y(f"{rows}:N", sort=row_values, title=None, axis=alt.Axis(labelLimit=300))
     tooltip = [
         alt.Tooltip(f"{rows}:N", title=field_title(rows, lang)),
         alt.Tooltip(f"{cols}:N", title=field_title(cols, lang)),

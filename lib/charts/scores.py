@@ -23,6 +23,7 @@ from lib.model import STATUSES
 _UP, _DOWN = "#00704F", "#A84A00"  # darker status hues: readable as text on white (≥ 4.5:1)
 _TRACK = "#EDF0F3"
 _MIN_SHARE_FOR_TEXT = 0.09  # a segment narrower than this gets no inline label (the legend has it)
+_MIN_SCORE_INSIDE = 0.12  # a bar shorter than this cannot hold its own label
 
 
 def _points_text(lang: str) -> str:
@@ -86,9 +87,17 @@ def leaderboard(frame: pl.DataFrame, lang: str, *, title: str | None = None) -> 
         .encode(x=score_x, opacity=alt.when(selected).then(alt.value(1.0)).otherwise(alt.value(0.4)))
         .add_params(selected)
     )
-    score_text = base.mark_text(align="left", dx=5, color=INK, fontWeight=600).encode(
-        x="score:Q", text=alt.Text("score:Q", format=PERCENT)
+    # The score sits inside the end of its bar (white on blue, 5:1), outside when the bar is too short;
+    # outside it would collide with the change written past 100 %.
+    inside = base.transform_filter(f"datum.score >= {_MIN_SCORE_INSIDE}").mark_text(
+        align="right", dx=-6, color="white", fontWeight=600
     )
+    outside = base.transform_filter(f"datum.score < {_MIN_SCORE_INSIDE}").mark_text(
+        align="left", dx=5, color=INK, fontWeight=600
+    )
+    score_texts = [
+        side.encode(x="score:Q", text=alt.Text("score:Q", format=PERCENT)) for side in (inside, outside)
+    ]
     change_text = base.mark_text(align="left", dx=12).encode(
         x=alt.datum(1),
         text="_change:N",
@@ -98,7 +107,7 @@ def leaderboard(frame: pl.DataFrame, lang: str, *, title: str | None = None) -> 
         .then(alt.value(_DOWN))
         .otherwise(alt.value(MUTED)),
     )
-    chart = alt.layer(track, bars, score_text, change_text).properties(
+    chart = alt.layer(track, bars, *score_texts, change_text).properties(
         height=alt.Step(26),
         title=alt.Title(
             title if title is not None else t("charts.leaderboard.title", lang),

@@ -196,8 +196,17 @@ def time_series(
             fill=alt.Fill("_band:N", scale=band_scale, legend=band_legend)
         )
 
+    has_band = bool(
+        data.select(pl.col("tol_low").is_not_null() & pl.col("tol_high").is_not_null()).to_series().any()
+    )
+    has_projection_band = proj is not None and bool(proj.get_column("low").is_not_null().any())
     band_names = [t("charts.field.tolerance", lang), t("charts.field.projection_band", lang)]
-    band_scale = alt.Scale(domain=band_names, range=[FAINT, "#56B4E9"])
+    bands = [
+        (n, c)
+        for n, c, shown in zip(band_names, [FAINT, "#56B4E9"], [has_band, has_projection_band], strict=True)
+        if shown
+    ]
+    band_scale = alt.Scale(domain=[n for n, _ in bands], range=[c for _, c in bands])
     band_legend = alt.Legend(title=None, symbolOpacity=0.35, symbolType="square", **side)
     series_colour = alt.Color(
         "series:N",
@@ -211,7 +220,7 @@ def time_series(
 
     base = alt.Chart(pick(data, ["period", "series", *_VALUES, "status", "_status", "label"]))
     layers = []
-    if data.select(pl.col("tol_low").is_not_null() & pl.col("tol_high").is_not_null()).to_series().any():
+    if has_band:
         area = base.mark_area(opacity=0.22).encode(x=x, y=y("tol_low"), y2="tol_high:Q", detail="series:N")
         layers.append(banded(area, band_names[0]))
     if proj is not None and proj.height and proj.get_column("low").is_not_null().any():
