@@ -33,11 +33,11 @@ def test_app_opens_on_the_sample_organisation(page, server):
     assert page.get_by_test_id("stException").count() == 0
     # The browser context is French and no `lang` was given: French, and the URL says so explicitly.
     page.get_by_role("heading", name="Vue d'ensemble").wait_for()
-    assert page.get_by_text("Jeu de données : Organisation exemple").is_visible()
+    page.get_by_text("Organisation exemple · octobre 2026").wait_for()
     query = _query(page)
     assert query["dataset"] == ["sample"] and query["lang"] == ["fr"]
-    services = page.get_by_test_id("stMetric").filter(has_text="Services").get_by_test_id("stMetricValue")
-    assert int(services.inner_text()) >= 10
+    score = page.get_by_test_id("stMetric").filter(has_text="Score").get_by_test_id("stMetricValue")
+    assert score.inner_text().endswith("\u00a0%")  # French: 95,7 %
 
 
 def test_language_switch_translates_and_updates_the_url(page, server):
@@ -73,9 +73,12 @@ def test_french_excel_csv_upload_shows_the_exact_report(page, server):
     assert metric("Lignes lues") == "6"
     assert metric("Lignes chargées") == "4"
     assert metric("Lignes rejetées") == "2"
-    table = page.get_by_test_id("stDataFrame").filter(has_text="bad_date")
-    text = table.inner_text()
-    assert "bad_date" in text and "not_a_number" in text
+    table = page.get_by_test_id("stDataFrame").first
+    table.scroll_into_view_if_needed()
+    cells = table.locator("[role=gridcell]")
+    cells.first.wait_for(state="attached")
+    texts = [cells.nth(i).inner_text() for i in range(cells.count())]
+    assert texts.count("bad_date") == 1 and texts.count("not_a_number") == 1
     # The rejected-rows table is downloadable.
     with page.expect_download() as dl:
         page.get_by_role("button", name="Télécharger les lignes rejetées (CSV)").click()
@@ -98,7 +101,7 @@ def test_saved_upload_opens_by_link(page, server):
     page.get_by_text("Its link id is").wait_for()
     goto(page, server.base + "/?dataset=qualite-b-2026-b&lang=en")
     # Text from data is shown literally, never as markup.
-    page.get_by_text("Dataset: Qualité <b>2026</b>").wait_for()
+    page.get_by_text("Qualité <b>2026</b> · February 2026").wait_for()
     assert page.locator("b", has_text="2026").count() == 0
 
 
