@@ -367,6 +367,30 @@ def test_lazy_frames_and_missing_columns_are_refused(name):
         build(name, frame=small.drop(first))
 
 
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        ("heatmap", "service × kpi"),
+        ("gap_bars", "label"),
+        ("leaderboard", "service"),
+        ("time_series", "period × series"),
+        ("sparkline", "period"),
+    ],
+)
+def test_duplicated_keys_are_refused(name, keys):
+    small = BUILDERS[name][1]()
+    with pytest.raises(ValueError, match=f"1 duplicated {keys} .*aggregate to one row per {keys} first"):
+        build(name, frame=pl.concat([small, small.head(1)]))
+
+
+def test_duplicated_projection_periods_are_refused():
+    proj = projection_frame()
+    with pytest.raises(ValueError, match="time_series projection: 1 duplicated period × series"):
+        C.time_series(
+            series_frame(), "fr", grain="month", unit=None, projection=pl.concat([proj, proj.tail(1)])
+        )
+
+
 @pytest.mark.parametrize("name", ["heatmap", "gap_bars", "sparkline", "gap_distribution"])
 def test_unknown_status_is_refused(name):
     frame = BUILDERS[name][1]().with_columns(pl.lit("green").alias("status"))
@@ -543,7 +567,7 @@ def test_time_series_single_series_layers_and_legends():
     assert [mark_type(u) for u in units] == ["area", "area", "line", "line", "line", "line", "point", "point"]
     dash = next(u for u in units if "strokeDash" in u["encoding"])["encoding"]["strokeDash"]
     assert dash["scale"]["domain"] == ["Réalisé", "Objectif", "Année précédente", "Projection"]
-    assert dash["scale"]["range"] == [[1, 0], [6, 4], [1.5, 3], [5, 3]]
+    assert dash["scale"]["range"] == [[1, 0], [6, 4], [1.5, 3], [8, 3, 2, 3]]
     points = units[-1]
     x = points["encoding"]["x"]
     assert (x["field"], x["type"]) == ("period", "temporal")

@@ -34,6 +34,17 @@ def check_frame(
         )
 
 
+def check_unique(frame: pl.DataFrame, chart: str, keys: list[str]) -> None:
+    """Raise ValueError when two rows share `keys`: they would be drawn on top of each other."""
+    dupes = frame.filter(pl.struct(keys).is_duplicated()).select(keys).unique(maintain_order=True)
+    if dupes.height:
+        example = dict(zip(keys, dupes.row(0), strict=True))
+        raise ValueError(
+            f"{chart}: {dupes.height} duplicated {' × '.join(keys)} (e.g. {example}); "
+            f"aggregate to one row per {' × '.join(keys)} first"
+        )
+
+
 def clean_floats(frame: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
     """Cast `columns` to Float64 with NaN and ±inf as null: JSON has no NaN and Vega would choke."""
     present = [c for c in columns if c in frame.columns]

@@ -7,6 +7,7 @@ import polars as pl
 
 from lib.charts.base import (
     check_frame,
+    check_unique,
     clean_floats,
     natural_key,
     pick,
@@ -62,6 +63,7 @@ def gap_bars(
     """
     lang = lang_or_default(lang)
     check_frame(frame, "gap_bars", ["label", "gap_pct", "status"], hint="one row per bar")
+    check_unique(frame, "gap_bars", ["label"])
     data = status_codes(clean_floats(frame, ["gap_pct", "actual", "target"])).with_columns(
         pl.col("label").cast(pl.String)
     )

@@ -7,6 +7,7 @@ import polars as pl
 
 from lib.charts.base import (
     check_frame,
+    check_unique,
     clean_floats,
     field_title,
     ordered,
@@ -58,6 +59,7 @@ def heatmap(
     """
     lang = lang_or_default(lang)
     check_frame(frame, "heatmap", [rows, cols, "gap_pct", "status"], hint=f"one row per {rows} × {cols}")
+    check_unique(frame, "heatmap", [rows, cols])
     data = status_codes(clean_floats(frame, ["gap_pct", "actual", "target"]))
     row_values = ordered(data, rows, "row_order")
     col_values = ordered(data, cols, "col_order")

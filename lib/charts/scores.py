@@ -7,6 +7,7 @@ import polars as pl
 
 from lib.charts.base import (
     check_frame,
+    check_unique,
     clean_floats,
     literal,
     natural_key,
@@ -48,6 +49,7 @@ def leaderboard(frame: pl.DataFrame, lang: str, *, title: str | None = None) -> 
     """
     lang = lang_or_default(lang)
     check_frame(frame, "leaderboard", ["service", "score"], hint="one row per service")
+    check_unique(frame, "leaderboard", ["service"])
     data = clean_floats(frame, ["score", "change"]).with_columns(pl.col("service").cast(pl.String))
     if "change" not in data.columns:
         data = data.with_columns(pl.lit(None, pl.Float64).alias("change"))

@@ -10,6 +10,7 @@ import polars as pl
 
 from lib.charts.base import (
     check_frame,
+    check_unique,
     clean_floats,
     literal,
     ordered,
@@ -35,7 +36,8 @@ from lib.i18n import t
 from lib.model import STATUSES
 
 _MAX_TICKS = 12
-_DASHES = {"actual": [1, 0], "target": [6, 4], "comparison": [1.5, 3], "projection": [5, 3]}
+# Projection is dash-dot so it is not mistaken for the dashed target, in the legend too.
+_DASHES = {"actual": [1, 0], "target": [6, 4], "comparison": [1.5, 3], "projection": [8, 3, 2, 3]}
 _VALUES = ("actual", "target", "tol_low", "tol_high", "cmp_actual")
 
 
@@ -138,6 +140,7 @@ def time_series(
     if grain not in GRAINS:
         raise ValueError(f"time_series: unknown grain {grain!r}; expected one of {GRAINS}")
     check_frame(frame, "time_series", ["period", "series", "actual"], hint="one row per period × series")
+    check_unique(frame, "time_series", ["period", "series"])
     data = clean_floats(frame, _VALUES).with_columns(pl.col("series").cast(pl.String))
     for name in _VALUES:
         if name not in data.columns:
@@ -294,6 +297,7 @@ def time_series(
 def _projection(projection: pl.DataFrame, data: pl.DataFrame) -> pl.DataFrame:
     """The projection, joined to each series' last actual so the dashed line continues the solid one."""
     check_frame(projection, "time_series projection", ["period", "series", "mean"])
+    check_unique(projection, "time_series projection", ["period", "series"])
     proj = clean_floats(projection, ["mean", "low", "high"]).with_columns(pl.col("series").cast(pl.String))
     for name in ("low", "high"):
         if name not in proj.columns:
@@ -364,6 +368,7 @@ def sparkline(
     """
     lang = lang_or_default(lang)
     check_frame(frame, "sparkline", ["period", "actual", "target"], hint="one row per period")
+    check_unique(frame, "sparkline", ["period"])
     data = clean_floats(frame, ["actual", "target"]).sort("period")
     if "status" in data.columns:
         data = status_codes(data)
