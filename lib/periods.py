@@ -78,8 +78,9 @@ def infer_grain(dates: Iterable[date], year_start_month: int = 1) -> str:
     """The grain a set of full dates is reported at, from their spacing.
 
     The coarsest grain such that the distinct dates fall in distinct periods and are at least
-    `_MIN_GAP_DAYS` apart: 31/01, 28/02, 31/03 is monthly; 2025-01-06, 2025-01-13 weekly. A single
-    date reads as monthly when it is the first or the last day of a month, else daily.
+    `_MIN_GAP_DAYS` apart (weekly also needs one weekday throughout): 31/01, 28/02, 31/03 is
+    monthly; 2025-01-06, 2025-01-13 weekly. A single date reads as monthly when it is the first or
+    the last day of a month, else daily.
     """
     distinct = sorted({d for d in dates if d is not None})
     if not distinct:
@@ -88,8 +89,9 @@ def infer_grain(dates: Iterable[date], year_start_month: int = 1) -> str:
         only = distinct[0]
         return "month" if only.day == 1 or (only + timedelta(days=1)).day == 1 else "day"
     min_gap = min((b - a).days for a, b in zip(distinct, distinct[1:], strict=False))
+    same_weekday = len({d.weekday() for d in distinct}) == 1
     for grain in ("year", "quarter", "month", "week"):
-        if min_gap < _MIN_GAP_DAYS[grain]:
+        if min_gap < _MIN_GAP_DAYS[grain] or (grain == "week" and not same_weekday):
             continue
         buckets = {truncate_date(d, grain, year_start_month) for d in distinct}
         if len(buckets) == len(distinct):

@@ -183,10 +183,11 @@ def parse_periods(
     raw = [v for v in set(values) if v is not None]
     cleaned = {v: _clean(v) for v in raw}
     order = day_first(cleaned.values())
-    return {
-        v: _parse_one(c, day_first=order, excel=excel, year_start_month=year_start_month)
-        for v, c in cleaned.items()
-    }
+    out = {}
+    for v, c in cleaned.items():
+        start, form = _parse_one(c, day_first=order, excel=excel, year_start_month=year_start_month)
+        out[v] = (start, form) if start is not None else (None, None)
+    return out
 
 
 def parse_period(text: str, *, year_start_month: int = 1) -> date | None:

@@ -175,9 +175,8 @@ def _text_changes(uniques: dict[str, pl.Series], cp1252: bool) -> tuple[list[pl.
     changes, values = [], {}
     for c, distinct in uniques.items():
         pair = pl.DataFrame({"before": distinct.cast(pl.String)})
-        cleaned = pl.col("before").str.strip_chars()
-        if cp1252:
-            cleaned = fix_cp1252_expr(cleaned)
+        # Restore Windows-1252 characters before stripping: "…" read as Latin-1 is NEL, a space.
+        cleaned = (fix_cp1252_expr(pl.col("before")) if cp1252 else pl.col("before")).str.strip_chars()
         pair = pair.with_columns(pl.when(cleaned == "").then(None).otherwise(cleaned).alias("after"))
         values[c] = pair.get_column("after").drop_nulls().unique()
         moved = pair.filter(~pl.col("after").eq_missing(pl.col("before")))

@@ -107,11 +107,13 @@ def decide_formats(
         if comma != dot:
             choice = "," if comma > dot else "."
         elif has[(c, ",")] and not has[(c, ".")]:
-            choice = file_choice or hint or ","  # "12,5" / "1,234" and nothing else to go on: French
+            choice = (
+                file_choice or hint or ","
+            )  # evidence both ways: the French reading  # "12,5" / "1,234" and nothing else to go on: French
         elif has[(c, ".")] and not has[(c, ",")]:
             choice = "," if file_choice == "," else "."  # "1.234" alone reads as a decimal
         else:
-            choice = file_choice or hint or "."
+            choice = file_choice or hint or ","  # evidence both ways: the French reading
         out[c] = NumberFormat(choice)
     return out
 

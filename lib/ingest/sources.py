@@ -30,7 +30,7 @@ SHEET_PROBE_ROWS = 12
 
 def sniff(data: bytes, name: str) -> str:
     """'xlsx', 'parquet' or 'text' from the content (the name only breaks no tie: content wins)."""
-    if data.startswith(b"PK\x03\x04"):
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):  # a zip: XLSX is one
         return "xlsx"
     if data.startswith(b"PAR1"):
         return "parquet"
@@ -43,7 +43,8 @@ def sniff(data: bytes, name: str) -> str:
 
 
 def _mb(size: int) -> str:
-    return f"{size / 1_048_576:.1f}"
+    mb = size / 1_048_576
+    return f"{mb:.1f}" if mb >= 0.1 else f"{mb:.2g}"
 
 
 def check_size(size: int, name: str, settings: Settings) -> None:

@@ -217,7 +217,7 @@ def _fast_read(utf8: bytes, sep: str, header_line: int, width: int) -> tuple[pl.
         new_columns=["line"],
         raise_if_empty=False,
     )
-    if lines.height != frame.height:
+    if lines.width == 0 or lines.height != frame.height:
         return None  # a quoted field holds a line break: records and lines do not match
     line = pl.col("line")
     seps = line.str.count_matches(sep, literal=True)

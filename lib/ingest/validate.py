@@ -38,8 +38,8 @@ def rejections_from(
     values = frame[value].to_list() if value else [None] * frame.height
     out = []
     for file, line, v in zip(frame[FILE].to_list(), frame[LINE].to_list(), values, strict=True):
-        text = None if v is None else str(v).strip()
-        out.append(Rejection(file, line, column, fix_cp1252(text) if fix else text, code, {}))
+        text = None if v is None else (fix_cp1252(str(v)) if fix else str(v)).strip()
+        out.append(Rejection(file, line, column, text, code, {}))
     return out
 
 

@@ -1,0 +1,227 @@
+"""Delimited text: encodings, separators, quotes, broken and blank lines with exact line numbers.
+
+Every case runs through both readers (Polars for well-formed files, Python's csv module for the
+rest) and must give the same answer.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import polars as pl
+import pytest
+
+import lib.ingest.text as text_module
+from lib.ingest import load_extract
+from lib.ingest.text import detect_layout, fix_cp1252, read_text
+
+HEADER = "period;service;kpi;actual;target"
+
+
+@pytest.fixture(params=["fast", "exact"])
+def reader(request, monkeypatch):
+    """Run a test with the Polars reader, then with the exact (csv module) one."""
+    if request.param == "exact":
+        monkeypatch.setattr(text_module, "_fast_read", lambda *args, **kwargs: None)
+    return request.param
+
+
+def rejected(result) -> list[tuple]:
+    return [(r.file, r.line, r.column, r.value, r.code) for r in result.report.rejected]
+
+
+def rows(result) -> list[tuple]:
+    return result.data.select(
+        "period", pl.col("service").cast(pl.String), pl.col("kpi").cast(pl.String), "actual", "target"
+    ).rows()
+
+
+# --- Encodings --------------------------------------------------------------------------------------
+
+FRENCH = "Période;Service;Indicateur;Réalisé;Objectif\r\n2025-01;Qualité;Coût moyen;1 234,5;1 200\r\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding_notice"),
+    [
+        (FRENCH.encode("utf-8"), None),
+        (codecs.BOM_UTF8 + FRENCH.encode("utf-8"), None),
+        (FRENCH.encode("cp1252"), "Windows-1252"),
+        (FRENCH.encode("latin-1"), "Windows-1252"),
+        (
+            codecs.BOM_UTF16_LE + FRENCH.replace(";", "\t").encode("utf-16-le"),
+            "UTF-16",
+        ),  # Excel "Unicode text"
+        (codecs.BOM_UTF16_BE + FRENCH.replace(";", "\t").encode("utf-16-be"), "UTF-16"),
+        (FRENCH.replace(";", "\t").encode("utf-16-le"), "UTF-16"),  # no BOM: NUL beside every ASCII byte
+    ],
+)
+def test_encodings(reader, data, encoding_notice):
+    result = load_extract(data, name="f.csv")
+    assert result.report.error is None
+    assert result.report.columns == {
+        "Période": "period",
+        "Service": "service",
+        "Indicateur": "kpi",
+        "Réalisé": "actual",
+        "Objectif": "target",
+    }
+    from datetime import date
+
+    assert rows(result) == [(date(2025, 1, 1), "Qualité", "Coût moyen", 1234.5, 1200.0)]
+    notices = [w.params["encoding"] for w in result.report.warnings if w.code == "encoding"]
+    assert notices == ([encoding_notice] if encoding_notice else [])
+
+
+def test_cp1252_characters_that_latin1_lacks(reader):
+    # € ’ œ … are bytes 0x80-0x9F in Windows-1252; 0x81 is undefined there and reads as Latin-1.
+    text = "period;service;kpi;actual;unit\n2025-01;Œuvres d’art;Coût…;12;k€\n2025-01;X\x81;K;1;€\n"
+    data = (
+        text.encode("cp1252", errors="strict")
+        if "\x81" not in text
+        else (text.replace("\x81", "").encode("cp1252").replace(b"X;", b"X\x81;"))
+    )
+    result = load_extract(data, name="f.csv")
+    services = sorted(result.data["service"].cast(pl.String).to_list())
+    assert services == ["X\x81", "Œuvres d’art"]
+    assert sorted(result.data["kpi"].cast(pl.String).unique().to_list()) == ["Coût…", "K"]
+    assert sorted(result.catalog["unit"].to_list()) == ["k€", "€"]
+
+
+def test_fix_cp1252_leaves_real_text_alone():
+    assert fix_cp1252("Qualité €") == "Qualité €"
+    assert fix_cp1252("\x80 \x92 \x9c") == "€ ’ œ"
+    assert fix_cp1252(None) is None
+
+
+# --- Separators and quotes --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sep", [";", ",", "\t", "|"])
+def test_each_separator_with_quoted_separators(reader, sep):
+    decimal = "12,5" if sep != "," else "12.5"
+    lines = [
+        sep.join(["period", "service", "kpi", "actual", "target"]),
+        sep.join(["2025-01", f'"Dupont{sep} Jean"', '"Taux ""net"""', decimal, "10"]),
+        sep.join(["2025-02", "B", "K", "3", ""]),
+    ]
+    result = load_extract(("\n".join(lines) + "\n").encode(), name="f.txt")
+    assert result.report.error is None and result.report.rejected == []
+    data = sorted(rows(result))
+    assert [r[1:4] for r in data] == [(f"Dupont{sep} Jean", 'Taux "net"', 12.5), ("B", "K", 3.0)]
+
+
+def test_decimal_commas_do_not_fool_the_separator():
+    # Every line has the same number of commas, so "," looks consistent too: the headers decide.
+    text = "Mois;Service;Indicateur;Réalisé;Objectif\n" + "".join(
+        f"2025-{m:02d};S;K;{m},5;{m},25\n" for m in range(1, 13)
+    )
+    sep, header_line, headers, skip = detect_layout(text)
+    assert (sep, header_line, skip) == (";", 0, 0)
+    assert headers == ["Mois", "Service", "Indicateur", "Réalisé", "Objectif"]
+
+
+def test_separator_hint_line(reader):
+    result = load_extract(
+        b"sep=,\nperiod,service,kpi,actual\n2025-01,A,K,1\n2025-02,A,K,oops\n", name="f.csv"
+    )
+    assert rejected(result) == [("f.csv", 4, "actual", "oops", "not_a_number")]
+
+
+# --- Broken, blank and continued lines ---------------------------------------------------------------
+
+
+BROKEN = (
+    f"{HEADER}\n"  # 1
+    "2025-01;A;K;1;2\n"  # 2
+    "\n"  # 3  blank: skipped, but counted
+    "2025-02;A;K;1\n"  # 4  one field short
+    "2025-03;A;K;1;2;3\n"  # 5  one field too many
+    ";;;;\n"  # 6  empty record: skipped
+    "   \n"  # 7  spaces only: skipped
+    '2025-04;"A;B";K;1;2\n'  # 8  quoted separator: fine
+    "2025-05;A;K;1;2;\n"  # 9  trailing separator: one field too many
+    "2025-06;A;K\n"  # 10 two fields short
+    "2025-07;A;K;7;8"  # 11 no final newline
+)
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_broken_lines_are_reported_with_their_line(reader, eol):
+    result = load_extract(BROKEN.replace("\n", eol).encode(), name="b.csv")
+    assert rejected(result) == [
+        ("b.csv", 4, None, "2025-02;A;K;1", "field_count"),
+        ("b.csv", 5, None, "2025-03;A;K;1;2;3", "field_count"),
+        ("b.csv", 9, None, "2025-05;A;K;1;2;", "field_count"),
+        ("b.csv", 10, None, "2025-06;A;K", "field_count"),
+    ]
+    params = [(r.params["expected"], r.params["found"]) for r in result.report.rejected]
+    assert params == [(5, 4), (5, 6), (5, 6), (5, 3)]
+    assert result.report.rows_read == 7 and result.report.rows_loaded == 3
+    assert sorted(r[1] for r in rows(result)) == ["A", "A", "A;B"]
+    reason_fr = result.report.rejected[0].reason("fr")
+    assert reason_fr.startswith("La ligne 4 a 4 champs alors que l'en-tête en a 5")
+    assert result.report.rejected[0].reason("en").startswith("Line 4 has 4 fields where the header has 5")
+
+
+def test_multiline_quoted_field_is_numbered_by_its_first_line():
+    text = f'{HEADER}\n2025-01;"Service\nsur deux lignes";K;1;2\n2025-02;A;K;x;2\n'
+    result = load_extract(text.encode(), name="m.csv")
+    assert rows(result)[0][1] == "Service\nsur deux lignes"
+    assert rejected(result) == [("m.csv", 4, "actual", "x", "not_a_number")]
+
+
+def test_stray_quote_goes_to_the_exact_reader():
+    result = load_extract(f'{HEADER}\n2025-01;Écran 27";K;1;2\n2025-02;A;K;1;x\n'.encode(), name="q.csv")
+    assert rows(result)[0][1] == 'Écran 27"'
+    assert rejected(result) == [("q.csv", 3, "target", "x", "not_a_number")]
+
+
+def test_title_rows_above_the_header(reader):
+    text = f"Export des indicateurs\nGénéré le 01/02/2025\n\n{HEADER}\n2025-01;A;K;1;2\n2025-02;A;K;;\n"
+    result = load_extract(text.encode(), name="t.csv")
+    assert rejected(result) == [("t.csv", 6, "actual", None, "no_value")]
+
+
+def test_old_mac_line_ends(reader):
+    result = load_extract(f"{HEADER}\r2025-01;A;K;1;2\r2025-02;A;K;x;2\r".encode(), name="mac.csv")
+    assert rejected(result) == [("mac.csv", 3, "actual", "x", "not_a_number")]
+
+
+def test_both_readers_agree_on_a_messy_file():
+    text = BROKEN + '\n2025-08;" spaced ";K;"1 234,5";\n\n\n2025-09;C;K;abc;1\n'
+    fast = read_text(text.encode("cp1252"), "m.csv", max_columns=200)
+    exact = read_text(text.encode("cp1252"), "m.csv", max_columns=200, force_exact=True)
+    assert fast.headers == exact.headers
+    assert fast.rejected == exact.rejected
+    assert fast.frame.equals(exact.frame)
+    assert fast.rows_read == exact.rows_read == 9
+
+
+# --- Text is data -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        "<script>alert(1)</script>",
+        "**x**",
+        "=SUM(A1:A3)",
+        "Ventes & Marketing",
+        "a  b",
+        "R&D ; Innovation",
+        "é\u0301",
+    ],
+)
+def test_markup_and_formulas_are_kept_verbatim(reader, service):
+    quoted = '"' + service.replace('"', '""') + '"'
+    result = load_extract(
+        f"{HEADER}\n2025-01;  {quoted}  ;K;1;2\n".encode().replace(b'  "', b'"').replace(b'"  ', b'"'),
+        name="x.csv",
+    )
+    assert result.data["service"].cast(pl.String).to_list() == [service]
+
+
+def test_surrounding_spaces_are_stripped_inner_ones_kept(reader):
+    result = load_extract(f"{HEADER}\n2025-01;  Service  A\t;  K ;1;2\n".encode(), name="s.csv")
+    assert rows(result)[0][1:3] == ("Service  A", "K")
