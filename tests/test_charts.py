@@ -881,3 +881,21 @@ def test_status_bar_drops_zero_counts_and_hides_title_on_request():
     assert layers(spec)[0]["encoding"]["color"]["scale"]["domain"] == ["On target (4)"]
     with pytest.raises(ValueError, match="exactly one row"):
         C.status_bar(pl.DataFrame({"n_on": [1, 2], "n_watch": 0, "n_off": 0, "n_none": 0}), "fr")
+
+
+def test_projection_without_band_or_anchor():
+    proj = projection_frame().drop("low", "high").with_columns(pl.lit("Autre").alias("series"))
+    spec = C.time_series(series_frame(n=3), "fr", grain="month", unit=None, projection=proj).to_dict()
+    units = layers(spec)
+    assert [mark_type(u) for u in units] == ["area", "line", "line", "line", "line", "point", "point"]
+    line = next(u for u in units if mark_type(u) == "line" and u["encoding"]["y"]["field"] == "mean")
+    assert [r["series"] for r in values(spec, line)] == ["Autre"] * 3  # no actual to continue from
+    fill = units[0]["encoding"]["fill"]
+    assert fill["scale"]["domain"] == ["Zone de tolérance"]
+
+
+def test_sparkline_sorts_periods_before_taking_the_last_point():
+    frame = sparkline_frame().sample(fraction=1.0, shuffle=True, seed=4)
+    assert frame.get_column("period").to_list() != sorted(frame.get_column("period").to_list())
+    spec = C.sparkline(frame, "fr").to_dict()
+    assert [(r["status"], r["actual"]) for r in values(spec, layers(spec)[-1])] == [("on", 4.0)]

@@ -202,7 +202,9 @@ def time_series(
     has_band = bool(
         data.select(pl.col("tol_low").is_not_null() & pl.col("tol_high").is_not_null()).to_series().any()
     )
-    has_projection_band = proj is not None and bool(proj.get_column("low").is_not_null().any())
+    has_projection_band = proj is not None and bool(
+        proj.select(pl.col("low").is_not_null() & pl.col("high").is_not_null()).to_series().any()
+    )
     band_names = [t("charts.field.tolerance", lang), t("charts.field.projection_band", lang)]
     bands = [
         (n, c)
@@ -226,7 +228,7 @@ def time_series(
     if has_band:
         area = base.mark_area(opacity=0.22).encode(x=x, y=y("tol_low"), y2="tol_high:Q", detail="series:N")
         layers.append(banded(area, band_names[0]))
-    if proj is not None and proj.height and proj.get_column("low").is_not_null().any():
+    if has_projection_band:
         area = alt.Chart(proj).mark_area(opacity=0.25).encode(x=x, y=y("low"), y2="high:Q", detail="series:N")
         layers.append(banded(area, band_names[1]))
     lines = [
