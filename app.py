@@ -39,7 +39,9 @@ st.caption(
 tiles = st.columns([2.2, 1, 1], gap="large")
 with tiles[0]:
     counts = pl.DataFrame({"status": list(ov.counts), "count": list(ov.counts.values())})
-    st.altair_chart(charts.status_bar(counts, lang, title=t("overview.by_status", lang)), width="stretch")
+    st.altair_chart(
+        charts.status_bar(counts, lang, title=t("overview.by_status", lang)), width="stretch", theme=None
+    )
 delta = None
 if ov.score is not None and ov.score_before is not None:
     delta = t("overview.points", lang, value=fmt_signed((ov.score - ov.score_before) * 100, lang)).replace(
@@ -64,6 +66,7 @@ event = st.altair_chart(
     on_select="rerun",
     key="overview_heatmap",
     width="stretch",
+    theme=None,
 )
 if cells := event.selection.get("cell"):
     open_explore(ctx.raw, service=cells[0].get("service"), **{ov.heatmap_by: cells[0].get("col")})
@@ -72,7 +75,11 @@ left, right = st.columns(2, gap="large")
 with left:
     st.subheader(t("overview.leaderboard", lang))
     board = st.altair_chart(
-        charts.leaderboard(ov.leaderboard, lang), on_select="rerun", key="overview_board", width="stretch"
+        charts.leaderboard(ov.leaderboard, lang),
+        on_select="rerun",
+        key="overview_board",
+        width="stretch",
+        theme=None,
     )
     if picked := board.selection.get("service"):
         open_explore(ctx.raw, service=picked[0].get("service"))

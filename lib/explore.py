@@ -3,7 +3,7 @@ service at the last period, and the details table."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
@@ -96,14 +96,11 @@ def details(
     )
 
 
-def brush_range(values: list[float | int | str]) -> tuple[date, date] | None:
-    """The dates of an interval selection on a temporal axis (Vega-Lite sends epoch milliseconds)."""
-    if len(values) != 2:
+def epoch_date(value: float | int | str | None) -> date | None:
+    """The date of a selected point on a temporal axis (Vega-Lite sends epoch milliseconds, at the
+    browser's local midnight: round to the nearest day rather than truncate)."""
+    if value is None:
         return None
-    out = []
-    for v in values:
-        if isinstance(v, (int, float)):
-            out.append(datetime.fromtimestamp(v / 1000, tz=UTC).date())
-        else:
-            out.append(date.fromisoformat(str(v)[:10]))
-    return min(out), max(out)
+    if isinstance(value, (int, float)):
+        return (datetime.fromtimestamp(value / 1000, tz=UTC) + timedelta(hours=12)).date()
+    return date.fromisoformat(str(value)[:10])

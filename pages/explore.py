@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib import charts
-from lib.explore import brush_range, details, gap_by_service, kpi_series, latest_gaps
+from lib.explore import details, epoch_date, gap_by_service, kpi_series, latest_gaps
 from lib.export import to_csv, to_xlsx
 from lib.filters import period_end
 from lib.i18n import t
@@ -50,11 +50,12 @@ for kpi in kpis[:MAX_CHARTS]:
     chart = charts.time_series(
         frame, lang, grain=chart_grain, unit=units.get(kpi), compare_label=compare_label
     )
-    event = st.altair_chart(chart, on_select="rerun", key=f"series_{kpi}", width="stretch")
-    if brushed := brush_range(event.selection.get("brush", {}).get("period") or []):
-        open_page(
-            "pages/explore.py", ctx.raw.with_(start=brushed[0], end=period_end(brushed[1], chart_grain))
-        )
+    event = st.altair_chart(chart, on_select="rerun", key=f"series_{kpi}", width="stretch", theme=None)
+    # Clicking a point shows that period: the other charts are drawn "at the last period" of the range.
+    if clicked := event.selection.get("point"):
+        when = epoch_date(clicked[0].get("period"))
+        if when is not None:
+            open_page("pages/explore.py", ctx.raw.with_(end=period_end(when, chart_grain)))
 
     left, right = st.columns([3, 2], gap="large")
     with left:
@@ -65,6 +66,7 @@ for kpi in kpis[:MAX_CHARTS]:
                 on_select="rerun",
                 key=f"bars_{kpi}",
                 width="stretch",
+                theme=None,
             )
             if sel := picked.selection.get("bar"):
                 open_page("pages/explore.py", ctx.raw.with_(services=(sel[0]["label"],)))
@@ -72,7 +74,9 @@ for kpi in kpis[:MAX_CHARTS]:
         binned = charts.bin_gaps(latest_gaps(perf.filter(perf["kpi"] == kpi)))
         if not binned.is_empty():
             st.altair_chart(
-                charts.gap_distribution(binned, lang, title=t("explore.distribution", lang)), width="stretch"
+                charts.gap_distribution(binned, lang, title=t("explore.distribution", lang)),
+                width="stretch",
+                theme=None,
             )
 
 st.subheader(t("explore.details", lang))

@@ -92,5 +92,7 @@ for axis in card["axis"].unique(maintain_order=True).to_list():
             spark = spark_frame(perf, service, row["kpi"])
             if spark.height > 1:
                 st.altair_chart(
-                    charts.sparkline(spark, lang, grain=label_grain, width=260, height=40), width="stretch"
+                    charts.sparkline(spark, lang, grain=label_grain, width=260, height=40),
+                    width="stretch",
+                    theme=None,
                 )
