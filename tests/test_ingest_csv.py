@@ -225,3 +225,52 @@ def test_markup_and_formulas_are_kept_verbatim(reader, service):
 def test_surrounding_spaces_are_stripped_inner_ones_kept(reader):
     result = load_extract(f"{HEADER}\n2025-01;  Service  A\t;  K ;1;2\n".encode(), name="s.csv")
     assert rows(result)[0][1:3] == ("Service  A", "K")
+
+
+def test_large_windows_1252_files_are_read_in_pieces_with_the_same_result(monkeypatch):
+    # Big Windows-1252 files are transcoded and read in pieces side by side: cut a small one the
+    # same way and check that records, line numbers and rejections match the whole-file readers.
+    lines = [HEADER + ";unit"]
+    for i in range(400):
+        lines.append(f"2025-{i % 12 + 1:02d};Qualité {i // 12};Coût…;{i},5;1{chr(0xA0)}000;k€")
+    lines[57] = "2025-01;Bad;K;1"  # line 58: one field short
+    lines[131] = "2025-01;Bad;K;1;2;3;4"  # line 132: one too many
+    lines[290] = ""  # line 291: blank
+    lines[333] = "2025-02;Qualité 27;Coût…;douze;1;k€"  # line 334: not a number
+    data = ("\r\n".join(lines) + "\r\n").encode("cp1252")
+    monkeypatch.setattr(text_module, "CHUNK_MIN_BYTES", 1000)
+    monkeypatch.setattr(text_module, "CHUNKS", 7)
+    pieces = list(text_module._cp1252_chunks(data, 0))
+    assert len(pieces) == 7 and all(p.startswith(HEADER.encode() + b";unit\n") for p, _ in pieces)
+    chunked = load_extract(data, name="big.csv")
+    monkeypatch.setattr(text_module, "CHUNK_MIN_BYTES", 10**12)
+    whole = load_extract(data, name="big.csv")
+    exact = read_text(data, "big.csv", max_columns=200, force_exact=True)
+    assert chunked.data.equals(whole.data) and chunked.catalog.equals(whole.catalog)
+    assert chunked.report.to_dict("fr") == whole.report.to_dict("fr")
+    assert [(r.line, r.code) for r in chunked.report.rejected] == [
+        (58, "field_count"), (132, "field_count"), (334, "not_a_number")
+    ]
+    assert [(r.line, r.code) for r in exact.rejected] == [(58, "field_count"), (132, "field_count")]
+    assert chunked.report.rejected[2].value == "douze"
+    assert "Qualité 27" in chunked.data["service"].cast(pl.String).to_list()
+    assert chunked.catalog["unit"].to_list() == ["k€"]
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_pieces_and_whole_agree_on_mutated_files(monkeypatch, seed):
+    rng = __import__("random").Random(seed)
+    body = [f"2025-{i % 12 + 1:02d};Équipe {i % 9};Délai;{i},{i % 10};{i}" for i in range(300)]
+    text = list("\n".join([HEADER, *body]) + "\n")
+    for _ in range(40):
+        text[rng.randrange(len(HEADER) + 1, len(text))] = rng.choice([";", "\n", "", "é", "\r\n", "x", " ", "€"])
+    data = "".join(text).encode("cp1252")
+
+    def load(chunk_min: int):
+        monkeypatch.setattr(text_module, "CHUNK_MIN_BYTES", chunk_min)
+        monkeypatch.setattr(text_module, "CHUNKS", 5)
+        return load_extract(data, name="mut.csv")
+
+    pieces, whole = load(100), load(10**12)
+    assert pieces.report.to_dict("en") == whole.report.to_dict("en")
+    assert (pieces.data is None and whole.data is None) or pieces.data.equals(whole.data)

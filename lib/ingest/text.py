@@ -16,7 +16,8 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -25,7 +26,10 @@ from lib.ingest.report import Notice, Rejection
 from lib.ingest.table import LINE, RawTable, ReadError, select, with_columns
 
 SEPARATORS = (";", ",", "\t", "|")
+_LINE_END = re.compile(r"\r\n|\n|\r")  # what Polars and the csv module count as line ends (not \f or \x1c)
 SAMPLE_BYTES = 64 * 1024  # enough lines to settle the separator and find the header
+CHUNKS = 4  # pieces a large Windows-1252 file is transcoded and read in, side by side
+CHUNK_MIN_BYTES = 8 * 1024 * 1024
 SHOWN_LINE_CHARS = 200  # a rejected line is quoted this long at most
 
 
@@ -46,38 +50,55 @@ def fix_cp1252_expr(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_many(_C1, _CP1252)
 
 
-def decode(data: bytes, name: str) -> tuple[bytes, str]:
-    """(UTF-8 bytes without BOM, encoding found). Raises ReadError for binary content.
-
-    Windows-1252 text is transcoded as Latin-1, which is more than twice as fast: the 27 characters
-    where the two differ (€ ’ œ …, bytes 0x80-0x9F) then stand as C1 control characters, which
-    `fix_cp1252` turns back, on the few distinct values that are kept.
-    """
+def encoding_of(data: bytes, name: str) -> str:
+    """The codec of a text file: utf-32, utf-16(-le/-be), utf-8-sig, utf-8 or cp1252 (meaning
+    Windows-1252 with Latin-1 for its five undefined bytes). Raises ReadError for binary content."""
     if data.startswith(codecs.BOM_UTF32_LE) or data.startswith(codecs.BOM_UTF32_BE):
-        return _recode(data, "utf-32", name), "UTF-32"
+        return "utf-32"
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        return _recode(data, "utf-16", name), "UTF-16"
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-        encoding = "UTF-8 (BOM)"
-    else:
-        encoding = "UTF-8"
+        return "utf-16"
+    bom = data.startswith(codecs.BOM_UTF8)
     head = data[:4096]
     if b"\x00" in head:
         # UTF-16 without a BOM: ASCII text with a NUL beside every character.
         even, odd = head[0::2].count(0), head[1::2].count(0)
         if odd > len(head) // 4 and even == 0:
-            return _recode(data, "utf-16-le", name), "UTF-16"
+            return "utf-16-le"
         if even > len(head) // 4 and odd == 0:
-            return _recode(data, "utf-16-be", name), "UTF-16"
+            return "utf-16-be"
         raise ReadError("not_text", file=name)
     if data.isascii():
-        return data, encoding
+        return "utf-8"
     try:
         data.decode("utf-8")
-        return data, encoding
     except UnicodeDecodeError:
-        return data.decode("latin-1").encode("utf-8"), CP1252
+        return "cp1252"
+    return "utf-8-sig" if bom else "utf-8"
+
+
+_LABELS = {
+    "utf-32": "UTF-32",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+    "utf-8-sig": "UTF-8 (BOM)",
+    "utf-8": "UTF-8",
+    "cp1252": CP1252,
+}
+
+
+def to_utf8(data: bytes, encoding: str, name: str) -> bytes:
+    """The whole file as UTF-8 bytes without BOM.
+
+    Windows-1252 text is transcoded as Latin-1, which is more than twice as fast: the 27 characters
+    where the two differ (€ ’ œ …, bytes 0x80-0x9F) then stand as C1 control characters, which
+    `fix_cp1252` turns back, on the few distinct values that are kept.
+    """
+    if encoding == "cp1252":
+        return data.decode("latin-1").encode("utf-8")
+    if encoding in ("utf-8", "utf-8-sig"):
+        return data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
+    return _recode(data, encoding, name)
 
 
 def _recode(data: bytes, codec: str, name: str) -> bytes:
@@ -126,7 +147,9 @@ def detect_layout(
     Every candidate separator splits the whole sample; the winner recognises the most headers, then
     gives the same field count on the most lines (so decimal commas in a ";" file do not fool it).
     """
-    lines = sample.splitlines()
+    lines = _LINE_END.split(sample)
+    if lines and lines[-1] == "":
+        lines.pop()
     if len(sample) >= SAMPLE_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the sample may end in the middle of a line
     skip = 0
@@ -164,20 +187,18 @@ def _unused_byte(data: bytes) -> str:
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
-def _fast_read(utf8: bytes, sep: str, header_line: int, width: int) -> tuple[pl.DataFrame, pl.Series] | None:
-    """Records (c0..c{width-1}, __raw line, __blank) and the field count of each, by Polars; None
-    when the file needs the exact reader (multi-line quoted fields, stray quotes, lone CR).
+def _read_chunk(data: bytes, skip: int, sep: str, width: int) -> tuple[pl.DataFrame, pl.Series] | None:
+    """Records (c0..c{width-1}, __raw line, __blank) of one buffer whose header is after `skip`
+    lines, and the field count of each record; None when the exact reader is needed.
 
     The raw lines are only read when some record may have the wrong number of fields: Polars
     refuses extra fields, and a record is only suspect of missing fields when its last one is empty.
     """
-    if b"\r" in utf8 and _LONE_CR.search(utf8):
-        return None
     names = RawTable.column_names(width)
     options = {
         "separator": sep,
         "has_header": True,
-        "skip_lines": header_line,
+        "skip_lines": skip,
         "new_columns": names,
         "infer_schema": False,
         "quote_char": '"',
@@ -185,11 +206,11 @@ def _fast_read(utf8: bytes, sep: str, header_line: int, width: int) -> tuple[pl.
     }
     ragged = False
     try:
-        frame = pl.read_csv(utf8, **options)
+        frame = pl.read_csv(data, **options)
     except pl.exceptions.ComputeError:  # a line with more fields than the header
         ragged = True
         try:
-            frame = pl.read_csv(utf8, truncate_ragged_lines=True, **options)
+            frame = pl.read_csv(data, truncate_ragged_lines=True, **options)
         except pl.exceptions.PolarsError:
             return None
     except pl.exceptions.PolarsError:
@@ -197,22 +218,21 @@ def _fast_read(utf8: bytes, sep: str, header_line: int, width: int) -> tuple[pl.
     if frame.width != width:
         return None
     all_null = pl.all_horizontal(pl.col(c).is_null() for c in names)
-    quoted = b'"' in utf8
+    quoted = b'"' in data
     short = width > 1 and select(frame, (pl.col(names[-1]).is_null() & ~all_null).any()).item()
     if not (ragged or quoted or short or width == 1):
         counts = pl.repeat(width, frame.height, dtype=pl.Int64, eager=True)
-        return with_columns(
-            frame, all_null.alias("__blank"), pl.lit(None, dtype=pl.String).alias("__raw")
-        ), counts
-    other = _unused_byte(utf8)
+        no_raw = pl.lit(None, dtype=pl.String).alias("__raw")
+        return with_columns(frame, no_raw, all_null.alias("__blank")), counts
+    other = _unused_byte(data)
     if not other:
         return None
     lines = pl.read_csv(
-        utf8,
+        data,
         has_header=False,
         separator=other,
         quote_char=None,
-        skip_lines=header_line + 1,
+        skip_lines=skip + 1,
         infer_schema=False,
         new_columns=["line"],
         raise_if_empty=False,
@@ -229,10 +249,43 @@ def _fast_read(utf8: bytes, sep: str, header_line: int, width: int) -> tuple[pl.
         seps = pl.when(quotes > 0).then(outside).otherwise(seps)
     counts = select(lines, (seps + 1).fill_null(1).cast(pl.Int64)).to_series()
     raw = lines["line"]
-    blank = (
-        select(frame, all_null).to_series() | raw.is_null() | (raw.str.strip_chars(f' \t{sep}"\u00a0') == "")
-    )
+    empty_line = raw.is_null() | (raw.str.strip_chars(f' \t{sep}"\u00a0') == "")
+    blank = select(frame, all_null).to_series() | empty_line
     return with_columns(frame, raw.alias("__raw"), blank.alias("__blank")), counts
+
+
+def _cp1252_chunks(data: bytes, header_line: int) -> Iterator[tuple[bytes, int]]:
+    """The body of a Windows-1252 file in CHUNKS pieces cut at line ends, each transcoded (as
+    Latin-1) with the header line in front: chunk k+1 is transcoded while Polars reads chunk k."""
+    start = 0
+    for _ in range(header_line):
+        start = data.find(b"\n", start) + 1
+    end = data.find(b"\n", start)
+    body = len(data) if end < 0 else end + 1
+    header = data[start:body].rstrip(b"\r\n").decode("latin-1").encode("utf-8") + b"\n"
+    step = max(1, (len(data) - body) // CHUNKS)
+    while body < len(data):
+        cut = data.find(b"\n", min(body + step, len(data) - 1))
+        cut = len(data) if cut < 0 else cut + 1
+        yield header + data[body:cut].decode("latin-1").encode("utf-8"), 0
+        body = cut
+
+
+def _fast_read(
+    chunks: Iterable[tuple[bytes, int]], sep: str, width: int
+) -> tuple[pl.DataFrame, pl.Series] | None:
+    """`_read_chunk` over consecutive pieces of a file, read by a worker thread (Polars releases
+    the GIL) while the next piece is prepared; None when any piece needs the exact reader."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        futures = [pool.submit(_read_chunk, data, skip, sep, width) for data, skip in chunks]
+        results = [f.result() for f in futures]
+    if not results or any(r is None for r in results):
+        return None
+    if len(results) == 1:
+        return results[0]
+    frames = [r[0] for r in results if r is not None]
+    counts = [r[1] for r in results if r is not None]
+    return pl.concat(frames, how="vertical", rechunk=False), pl.concat(counts)
 
 
 def _exact_read(text: str, sep: str, header_line: int, width: int) -> tuple[pl.DataFrame, pl.Series]:
@@ -276,10 +329,13 @@ def read_text(
     """Read delimited text into a RawTable (all values String, blank records left out)."""
     if is_blank(data):
         raise ReadError("empty_file", file=name)
-    utf8, encoding = decode(data, name)
-    sample = utf8[:SAMPLE_BYTES].decode("utf-8", errors="ignore")
+    encoding = encoding_of(data, name)
+    cp1252 = encoding == "cp1252"
+    chunked = cp1252 and len(data) > CHUNK_MIN_BYTES and b'"' not in data
+    utf8 = None if chunked else to_utf8(data, encoding, name)
+    head = data[:SAMPLE_BYTES] if chunked else utf8[:SAMPLE_BYTES]  # type: ignore[index]
+    sample = head.decode("latin-1") if chunked else head.decode("utf-8", errors="ignore")
     _check_text(sample[:65536], name)
-    cp1252 = encoding == CP1252
     if cp1252:
         sample = sample.translate(_C1_TABLE)  # headers as written, "€" and all
     sep, header_line, headers, _ = detect_layout(sample, mapping)
@@ -288,13 +344,16 @@ def read_text(
     if len(headers) > max_columns:
         raise ReadError("too_many_columns", file=name, count=len(headers), limit=max_columns)
     width = len(headers)
-    fast = None if force_exact else _fast_read(utf8, sep, header_line, width)
+    fast = None
+    if not force_exact and not (b"\r" in data and _LONE_CR.search(data)):
+        chunks = _cp1252_chunks(data, header_line) if chunked else [(utf8, header_line)]
+        fast = _fast_read(chunks, sep, width)  # type: ignore[arg-type]
     if fast is not None:
         frame, counts = fast
         first = header_line + 2  # 1-based, after the header line
         frame = frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(LINE))
     else:
-        text = utf8.decode("utf-8")
+        text = (utf8 or to_utf8(data, encoding, name)).decode("utf-8")
         frame, counts = _exact_read(text.translate(_C1_TABLE) if cp1252 else text, sep, header_line, width)
     # Filtering copies every column: only done when there is something to take out.
     frame = frame.with_columns(counts.alias("__fields"))
@@ -314,9 +373,8 @@ def read_text(
     rows_read = frame.height
     if rejected:
         frame = frame.filter(~wrong)
-    notices = (
-        [] if encoding.startswith("UTF-8") else [Notice("encoding", {"file": name, "encoding": encoding})]
-    )
+    label = _LABELS[encoding]
+    notices = [] if label.startswith("UTF-8") else [Notice("encoding", {"file": name, "encoding": label})]
     return RawTable(
         file=name,
         kind="text",
