@@ -7,6 +7,7 @@ rest) and must give the same answer.
 from __future__ import annotations
 
 import codecs
+import random
 
 import polars as pl
 import pytest
@@ -249,7 +250,9 @@ def test_large_windows_1252_files_are_read_in_pieces_with_the_same_result(monkey
     assert chunked.data.equals(whole.data) and chunked.catalog.equals(whole.catalog)
     assert chunked.report.to_dict("fr") == whole.report.to_dict("fr")
     assert [(r.line, r.code) for r in chunked.report.rejected] == [
-        (58, "field_count"), (132, "field_count"), (334, "not_a_number")
+        (58, "field_count"),
+        (132, "field_count"),
+        (334, "not_a_number"),
     ]
     assert [(r.line, r.code) for r in exact.rejected] == [(58, "field_count"), (132, "field_count")]
     assert chunked.report.rejected[2].value == "douze"
@@ -259,11 +262,12 @@ def test_large_windows_1252_files_are_read_in_pieces_with_the_same_result(monkey
 
 @pytest.mark.parametrize("seed", range(15))
 def test_pieces_and_whole_agree_on_mutated_files(monkeypatch, seed):
-    rng = __import__("random").Random(seed)
+    rng = random.Random(seed)
     body = [f"2025-{i % 12 + 1:02d};Équipe {i % 9};Délai;{i},{i % 10};{i}" for i in range(300)]
     text = list("\n".join([HEADER, *body]) + "\n")
     for _ in range(40):
-        text[rng.randrange(len(HEADER) + 1, len(text))] = rng.choice([";", "\n", "", "é", "\r\n", "x", " ", "€"])
+        where = rng.randrange(len(HEADER) + 1, len(text))
+        text[where] = rng.choice([";", "\n", "", "é", "\r\n", "x", " ", "€"])
     data = "".join(text).encode("cp1252")
 
     def load(chunk_min: int):
