@@ -26,6 +26,7 @@ from lib.ingest.validate import (
     choose_grain,
     completeness,
     duplicates,
+    file_names,
     rejection_sort_key,
     rejections_from,
     series_summary,
@@ -166,6 +167,13 @@ def _map(table: RawTable, mapping: Mapping[str, str] | None, report: ValidationR
     return colmap
 
 
+def _as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Text columns as String, except Categoricals (from Parquet), which stay as they are: cheaper."""
+    return (
+        expr if dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum)) else expr.cast(pl.String)
+    )
+
+
 def _text_changes(uniques: dict[str, pl.Series], cp1252: bool) -> tuple[list[pl.Expr], dict[str, pl.Series]]:
     """Values are data: kept as written, only surrounding whitespace removed ("" -> null).
 
@@ -181,7 +189,7 @@ def _text_changes(uniques: dict[str, pl.Series], cp1252: bool) -> tuple[list[pl.
         values[c] = pair.get_column("after").drop_nulls().unique()
         moved = pair.filter(~pl.col("after").eq_missing(pl.col("before")))
         if moved.height:
-            changes.append(pl.col(c).replace(moved["before"], moved["after"]))
+            changes.append(pl.col(c).cast(pl.String).replace(moved["before"], moved["after"]))
     return changes, values
 
 
@@ -194,6 +202,7 @@ class _Part:
     header: dict[str, str]  # canonical column -> source header
     parsed: dict[str, tuple[date | None, str | None]]  # period text -> (start, form); {} when typed
     values: dict[str, pl.Series]  # distinct values of the text columns
+    file: str  # the table's file name (rows of a Parquet folder also carry their part file)
 
 
 def _normalise(
@@ -209,7 +218,6 @@ def _normalise(
     src = {name: f"c{i}" for name, i in colmap.by_name.items()}
     header = {name: table.headers[i] for name, i in colmap.by_name.items()}
     frame = table.frame
-    file_column = pl.col(FILE) if FILE in frame.columns else pl.lit(table.file)
     numbers = [c for c in NUMBER_COLUMNS if c in src]
     texts = [c for c in (*TEXT_COLUMNS, *ATTRIBUTE_COLUMNS) if c in src]
     period_type = frame.schema[src["period"]]
@@ -220,11 +228,11 @@ def _normalise(
     elif period_type != pl.String:
         period = period.cast(pl.String)
     base = frame.lazy().select(
-        file_column.cast(pl.String).alias(FILE),
+        *([pl.col(FILE).cast(pl.String)] if FILE in frame.columns else []),
         pl.col(LINE),
         pl.lit(fidx, dtype=pl.Int32).alias(FIDX),
         period.alias("period_raw"),
-        *(pl.col(src[c]).cast(pl.String).alias(c) for c in texts),
+        *(_as_text(pl.col(src[c]), frame.schema[src[c]]).alias(c) for c in texts),
         *(pl.col(src[c]).alias(c) for c in numbers),
         *(pl.col(src[c]).cast(pl.String).alias(f"{c}__raw") for c in numbers),
     )
@@ -278,11 +286,14 @@ def _normalise(
     if any(found.row(0)):
         for i, (code, column, cond, value) in enumerate(checks):
             if found.item(0, i):
-                bad_rows = frame.filter(cond.fill_null(False)).select(FILE, LINE, *([value] if value else []))
-                rejected += rejections_from(bad_rows, code, header.get(column), value, fix=table.cp1252)
+                bad_rows = frame.filter(cond.fill_null(False))
+                names = [table.file] * (fidx + 1)
+                rejected += rejections_from(
+                    bad_rows, names, code, header.get(column), value, fix=table.cp1252
+                )
         frame = frame.filter(~pl.any_horizontal(cond.fill_null(False) for _, _, cond, _ in checks))
     frame = frame.drop([f"{c}__{s}" for c in numbers for s in ("raw", "bad", "blank")])
-    return _Part(frame, rejected, header, parsed, values)
+    return _Part(frame, rejected, header, parsed, values, table.file)
 
 
 def _period_counts(part: _Part) -> dict[tuple[date, str], int]:
@@ -380,7 +391,7 @@ def _build(
         for c in ("service", "kpi")
     }
     frame = sort_rows(frame, categories)
-    frame, dup_rejected, report.duplicates, data_notices = duplicates(frame, mode)
+    frame, dup_rejected, report.duplicates, data_notices = duplicates(frame, mode, [t.file for t in tables])
     rejected += dup_rejected
     report.rejected = sorted(rejected, key=rejection_sort_key([t.file for t in tables], positions))
     if frame.is_empty():
@@ -441,7 +452,8 @@ assert tuple(_DATA_DTYPES) == DATA_COLUMNS
 def _off_grain_rejections(off: pl.DataFrame, part: _Part, grain: str, cp1252: bool) -> list[Rejection]:
     words = {"grain": grain, **translated("grain", "grain", [grain])}
     out = []
-    for file, line, raw in off.select(FILE, LINE, "period_raw").iter_rows():
+    files = file_names(off, [part.file] * (int(off[FIDX].max()) + 1))
+    for file, (line, raw) in zip(files, off.select(LINE, "period_raw").rows(), strict=True):
         value = (fix_cp1252(raw) if cp1252 else raw).strip()
         out.append(
             Rejection(

@@ -30,14 +30,22 @@ def listing(values: list[str], limit: int = LISTED_NAMES) -> str:
     return shown if len(values) <= limit else f"{shown} … (+{len(values) - limit})"
 
 
+def file_names(frame: pl.DataFrame, files: list[str]) -> list[str]:
+    """The file of each row: the FILE column when a source has several (a Parquet folder), else the
+    name of the table the row comes from (FIDX) -- a per-row name column would cost a string per row."""
+    if FILE in frame.columns:
+        return frame.get_column(FILE).to_list()
+    return [files[i] for i in frame.get_column(FIDX).to_list()]
+
+
 def rejections_from(
-    frame: pl.DataFrame, code: str, column: str | None, value: str | None, fix: bool = False
+    frame: pl.DataFrame, files: list[str], code: str, column: str | None, value: str | None, fix: bool = False
 ) -> list[Rejection]:
-    """One Rejection per row of `frame` (columns FILE, LINE and, if given, `value`); `fix` restores
+    """One Rejection per row of `frame` (columns LINE, FIDX and, if given, `value`); `fix` restores
     Windows-1252 characters (see lib.ingest.text.fix_cp1252)."""
     values = frame[value].to_list() if value else [None] * frame.height
     out = []
-    for file, line, v in zip(frame[FILE].to_list(), frame[LINE].to_list(), values, strict=True):
+    for file, line, v in zip(file_names(frame, files), frame[LINE].to_list(), values, strict=True):
         text = None if v is None else (fix_cp1252(str(v)) if fix else str(v)).strip()
         out.append(Rejection(file, line, column, text, code, {}))
     return out
@@ -94,7 +102,9 @@ def sort_rows(frame: pl.DataFrame, categories: dict[str, pl.Series]) -> pl.DataF
     return frame.lazy().with_columns(casts).sort("period", "service", "kpi", maintain_order=True).collect()
 
 
-def duplicates(frame: pl.DataFrame, mode: str) -> tuple[pl.DataFrame, list[Rejection], int, list[Notice]]:
+def duplicates(
+    frame: pl.DataFrame, mode: str, files: list[str]
+) -> tuple[pl.DataFrame, list[Rejection], int, list[Notice]]:
     """Settle rows sharing (period, service, kpi) in a frame sorted by `sort_rows`.
 
     mode "reject": every row of a duplicated key is rejected (params name the other lines);
@@ -110,9 +120,12 @@ def duplicates(frame: pl.DataFrame, mode: str) -> tuple[pl.DataFrame, list[Rejec
     dup = flags["prev"] | flags["next"]
     if not dup.any():
         return frame, [], 0, []
-    rows = frame.filter(dup).select(FILE, LINE, "period", "service", "kpi")
+    rows = frame.filter(dup)
     groups: dict[tuple, list[tuple[str, int]]] = defaultdict(list)
-    for file, line, period, service, kpi in rows.iter_rows():
+    keys_of = rows.select(
+        LINE, "period", pl.col("service").cast(pl.String), pl.col("kpi").cast(pl.String)
+    ).rows()
+    for file, (line, period, service, kpi) in zip(file_names(rows, files), keys_of, strict=True):
         groups[(period, service, kpi)].append((file, line))
     keys = len(groups)
     if mode == "reject":
