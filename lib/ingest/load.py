@@ -16,10 +16,10 @@ from lib.contract import CATALOG_COLUMNS, DATA_COLUMNS, GRAINS
 from lib.ingest import LoadResult
 from lib.ingest.columns import ColumnMap, catalog_score, map_headers
 from lib.ingest.dates import DATE_FORM, parse_periods
-from lib.ingest.numbers import finish_numbers, plan_numbers
+from lib.ingest.numbers import number_values, plan_numbers, retry_numbers
 from lib.ingest.report import Notice, Rejection, ValidationReport
 from lib.ingest.sources import read_source
-from lib.ingest.table import FILE, LINE, RawTable, ReadError, select, with_columns
+from lib.ingest.table import FILE, LINE, RawTable, ReadError
 from lib.ingest.text import fix_cp1252, fix_cp1252_expr
 from lib.ingest.validate import (
     FIDX,
@@ -245,10 +245,8 @@ def _normalise(
     # One pass for the number parsing and the distinct values: Polars runs them side by side.
     distinct = base.select(pl.col(c).drop_nulls().unique().implode() for c in (*texts, "period_raw"))
     frame, uniques = pl.collect_all([base.with_columns(plan.exprs), distinct])
-    frame = finish_numbers(frame, plan)
+    frame = retry_numbers(frame, plan)
     changes, values = _text_changes({c: uniques[c][0] for c in texts}, table.cp1252)
-    if changes:
-        frame = with_columns(frame, changes)
 
     parsed: dict[str, tuple[date | None, str | None]] = {}
     if typed:
@@ -279,20 +277,25 @@ def _normalise(
     ]
     if "weight" in numbers:
         checks.append(("negative_weight", "weight", pl.col("weight") < 0, "weight__raw"))
-    found = select(
-        frame, [cond.fill_null(False).sum().alias(str(i)) for i, (_, _, cond, _) in enumerate(checks)]
+    # One pass: number values, cleaned text and one flag for rows that break any rule.
+    frame = (
+        frame.lazy()
+        .with_columns(number_values(plan))
+        .with_columns(changes)
+        .with_columns(pl.any_horizontal(cond.fill_null(False) for _, _, cond, _ in checks).alias("__reject"))
+        .collect()
     )
     rejected: list[Rejection] = []
-    if any(found.row(0)):
-        for i, (code, column, cond, value) in enumerate(checks):
-            if found.item(0, i):
-                bad_rows = frame.filter(cond.fill_null(False))
-                names = [table.file] * (fidx + 1)
-                rejected += rejections_from(
-                    bad_rows, names, code, header.get(column), value, fix=table.cp1252
-                )
-        frame = frame.filter(~pl.any_horizontal(cond.fill_null(False) for _, _, cond, _ in checks))
-    frame = frame.drop([f"{c}__{s}" for c in numbers for s in ("raw", "bad", "blank")])
+    if frame.get_column("__reject").any():
+        bad_rows = frame.filter("__reject")  # usually few: the rules are worked out again on them alone
+        names = [table.file] * (fidx + 1)
+        for code, column, cond, value in checks:
+            hit = bad_rows.filter(cond.fill_null(False))
+            if hit.height:
+                rejected += rejections_from(hit, names, code, header.get(column), value, fix=table.cp1252)
+        frame = frame.filter(~pl.col("__reject"))
+    helpers = [f"{c}__{s}" for c in numbers for s in ("raw", "bad", "blank", "num")]
+    frame = frame.drop(["__reject", *helpers], strict=False)
     return _Part(frame, rejected, header, parsed, values, table.file)
 
 
@@ -307,42 +310,45 @@ def _period_counts(part: _Part) -> dict[tuple[date, str], int]:
     return counts
 
 
-def _with_periods(part: _Part, grain: str, year_start_month: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(rows with `period` = start of their period at `grain`, rows written at a coarser grain)."""
-    frame = part.frame
+def _with_periods(part: _Part, grain: str, year_start_month: int) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """(rows with `period` = start of their period at `grain`, as a query; rows written at a
+    coarser grain)."""
+    rows = part.frame.lazy()
     if not part.parsed:
-        return with_columns(
-            frame, truncate(pl.col("period_raw"), grain, year_start_month).alias("period")
-        ), frame.clear()
+        return rows.with_columns(
+            truncate(pl.col("period_raw"), grain, year_start_month).alias("period")
+        ), part.frame.clear()
     coarse_forms = {g for g in GRAINS if grain_rank(g) > grain_rank(grain)}
     coarse = [raw for raw, (_, form) in part.parsed.items() if form in coarse_forms]
-    off = frame.filter(pl.col("period_raw").is_in(coarse)) if coarse else frame.clear()
+    off = part.frame.clear()
     if coarse:
-        frame = frame.filter(~pl.col("period_raw").is_in(coarse))
+        off = part.frame.filter(pl.col("period_raw").is_in(coarse))
+        rows = rows.filter(~pl.col("period_raw").is_in(coarse))
     keys = [raw for raw, (start, _) in part.parsed.items() if start is not None]
     starts = [truncate_date(part.parsed[raw][0], grain, year_start_month) for raw in keys]
     period = pl.col("period_raw").replace_strict(keys, starts, default=None, return_dtype=pl.Date)
-    return with_columns(frame, period.alias("period")), off
+    return rows.with_columns(period.alias("period")), off
 
 
-def _align(frames: list[pl.DataFrame]) -> pl.DataFrame:
+def _align(parts: list[pl.LazyFrame], present: set[str]) -> pl.LazyFrame:
     """Concatenate tables whose optional columns differ (a column one file lacks is null)."""
-    present = {name for f in frames for name in f.columns}
     wanted = {FILE: pl.String, LINE: pl.Int64, FIDX: pl.Int32, "period": pl.Date}
     wanted |= dict.fromkeys((*TEXT_COLUMNS, *ATTRIBUTE_COLUMNS), pl.String)
     wanted |= dict.fromkeys(NUMBER_COLUMNS, pl.Float64)
     columns = [c for c in wanted if c in present]
-    out = [
-        select(
-            f,
-            [
-                (pl.col(c).cast(wanted[c]) if c in f.columns else pl.lit(None, dtype=wanted[c]).alias(c))
-                for c in columns
-            ],
-        )
-        for f in frames
-    ]
-    return out[0] if len(out) == 1 else pl.concat(out, how="vertical")
+    out = []
+    for lazy in parts:
+        names = lazy.collect_schema()
+        exprs = []
+        for c in columns:
+            if c not in names:
+                exprs.append(pl.lit(None, dtype=wanted[c]).alias(c))
+            elif isinstance(names[c], (pl.Categorical, pl.Enum)) and wanted[c] == pl.String:
+                exprs.append(pl.col(c))  # the sort turns text into Categorical/Enum anyway
+            else:
+                exprs.append(pl.col(c).cast(wanted[c]))
+        out.append(lazy.select(exprs))
+    return out[0] if len(out) == 1 else pl.concat(out, how="vertical_relaxed")
 
 
 # --- Whole load -----------------------------------------------------------------------------------
@@ -369,28 +375,27 @@ def _build(
     for part in parts:
         for key, n in _period_counts(part).items():
             counts[key] = counts.get(key, 0) + n
-    frames = []
+    queries = []
     if counts:
         report.grain, _ = choose_grain(counts, ysm)
-        for part in parts:
+        for part, table in zip(parts, tables, strict=True):
             rows, off = _with_periods(part, report.grain, ysm)
-            frames.append(rows)
+            queries.append(rows)
             if off.height:
-                rejected += _off_grain_rejections(off, part, report.grain, tables[parts.index(part)].cp1252)
+                rejected += _off_grain_rejections(off, part, report.grain, table.cp1252)
     positions: dict[str | None, int] = {}
     for t in tables:
         for i, h in enumerate(t.headers):
             positions.setdefault(h, i)
-    if not frames or not sum(f.height for f in frames):
-        report.rejected = sorted(rejected, key=rejection_sort_key([t.file for t in tables], positions))
-        raise ReadError("nothing_loaded", file=", ".join(t.file for t in tables), count=report.rows_read)
-
-    frame = _align(frames)
     categories = {
         c: pl.concat([p.values[c] for p in parts if c in p.values]).unique().sort()
         for c in ("service", "kpi")
     }
-    frame = sort_rows(frame, categories)
+    present = {"period"} | {name for p in parts for name in p.frame.columns}
+    frame = sort_rows(_align(queries, present), categories) if queries else pl.DataFrame()
+    if frame.is_empty():
+        report.rejected = sorted(rejected, key=rejection_sort_key([t.file for t in tables], positions))
+        raise ReadError("nothing_loaded", file=", ".join(t.file for t in tables), count=report.rows_read)
     frame, dup_rejected, report.duplicates, data_notices = duplicates(frame, mode, [t.file for t in tables])
     rejected += dup_rejected
     report.rejected = sorted(rejected, key=rejection_sort_key([t.file for t in tables], positions))

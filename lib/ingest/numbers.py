@@ -184,41 +184,48 @@ def plan_numbers(
     return NumberPlan(strings, numeric, formats, exprs)
 
 
-def finish_numbers(frame: pl.DataFrame, plan: NumberPlan) -> pl.DataFrame:
+def retry_numbers(frame: pl.DataFrame, plan: NumberPlan) -> pl.DataFrame:
     """Retry the rows the plain conversion failed on with the full cleaning ("85 %", "+5", "−5",
-    "1.234,5"), then set each column to its Float64 value and add `<column>__bad`."""
+    "1.234,5"): usually none or few, so only those rows are worked on."""
     strings = plan.strings
-    if strings:
-        failed = {c: ~pl.col(f"{c}__blank") & pl.col(f"{c}__num").is_null() for c in strings}
-        retry = frame.select(pl.any_horizontal(failed.values())).to_series()
-        if retry.any():
-            index = retry.arg_true()
-            fixed = frame[index].select(
-                *(
-                    pl.when(failed[c])
-                    .then(_convert(_clean(pl.col(c).cast(pl.String), full=True), plan.formats[c], True)[0])
-                    .otherwise(pl.col(f"{c}__num"))
-                    .alias(f"{c}__num")
-                    for c in strings
-                ),
-                *(
-                    (pl.col(c).is_null() | (_clean(pl.col(c).cast(pl.String), full=False) == "")).alias(
-                        f"{c}__blank"
-                    )
-                    for c in strings
-                ),
-            )
-            frame = frame.with_columns(
-                frame[name].clone().scatter(index, fixed[name]) for name in fixed.columns
-            )
-    columns = [*strings, *plan.numeric]
+    if not strings:
+        return frame
+    failed = {c: ~pl.col(f"{c}__blank") & pl.col(f"{c}__num").is_null() for c in strings}
+    retry = frame.select(pl.any_horizontal(failed.values())).to_series()
+    if not retry.any():
+        return frame
+    index = retry.arg_true()
+    fixed = frame[index].select(
+        *(
+            pl.when(failed[c])
+            .then(_convert(_clean(pl.col(c).cast(pl.String), full=True), plan.formats[c], True)[0])
+            .otherwise(pl.col(f"{c}__num"))
+            .alias(f"{c}__num")
+            for c in strings
+        ),
+        *(
+            (pl.col(c).is_null() | (_clean(pl.col(c).cast(pl.String), full=False) == "")).alias(f"{c}__blank")
+            for c in strings
+        ),
+    )
+    return frame.with_columns(frame[name].clone().scatter(index, fixed[name]) for name in fixed.columns)
+
+
+def number_values(plan: NumberPlan) -> list[pl.Expr]:
+    """Each column set to its Float64 value, and `<column>__bad`; drop `<column>__num` after."""
+    columns = [*plan.strings, *plan.numeric]
     num = {c: pl.col(f"{c}__num") for c in columns}
     bad = {c: ~pl.col(f"{c}__blank") & (num[c].is_null() | ~num[c].is_finite()) for c in columns}
-    return with_columns(
-        frame,
-        [bad[c].alias(f"{c}__bad") for c in columns]
-        + [pl.when(bad[c]).then(None).otherwise(num[c]).alias(c) for c in columns],
-    ).drop([f"{c}__num" for c in columns])
+    return [bad[c].alias(f"{c}__bad") for c in columns] + [
+        pl.when(bad[c]).then(None).otherwise(num[c]).alias(c) for c in columns
+    ]
+
+
+def finish_numbers(frame: pl.DataFrame, plan: NumberPlan) -> pl.DataFrame:
+    """`retry_numbers`, then the values and `<column>__bad`."""
+    frame = retry_numbers(frame, plan)
+    drop = [f"{c}__num" for c in (*plan.strings, *plan.numeric)]
+    return with_columns(frame, number_values(plan)).drop(drop)
 
 
 def parse_number_columns(

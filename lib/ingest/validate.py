@@ -86,20 +86,22 @@ def choose_grain(counts: dict[tuple[date, str], int], year_start_month: int) -> 
 # --- Duplicates -----------------------------------------------------------------------------------
 
 
-def sort_rows(frame: pl.DataFrame, categories: dict[str, pl.Series]) -> pl.DataFrame:
+def sort_rows(rows: pl.LazyFrame, categories: dict[str, pl.Series]) -> pl.DataFrame:
     """By period, service, kpi; rows of one key keep file then line order (the sort is stable).
 
     service and kpi become Enums over their sorted distinct `categories` (a superset of the values is
     fine), whose order is the alphabetical one: sorting their codes is twice as fast as sorting
-    Categoricals by their text. Cast them to Categorical when done.
+    Categoricals by their text. Cast them to Categorical when done. Other text columns become
+    Categorical first, so the sort moves integers, not strings.
     """
-    # Other text columns become Categorical first: the sort then moves integers, not strings.
-    others = [
-        c for c, dtype in frame.schema.items() if dtype == pl.String and c not in categories and c != FILE
-    ]
+    schema = rows.collect_schema()
     casts = [pl.col(c).cast(pl.Enum(values)) for c, values in categories.items()]
-    casts += [pl.col(c).cast(pl.Categorical) for c in others]
-    return frame.lazy().with_columns(casts).sort("period", "service", "kpi", maintain_order=True).collect()
+    casts += [
+        pl.col(c).cast(pl.Categorical)
+        for c, t in schema.items()
+        if t == pl.String and c not in categories and c != FILE
+    ]
+    return rows.with_columns(casts).sort("period", "service", "kpi", maintain_order=True).collect()
 
 
 def duplicates(
