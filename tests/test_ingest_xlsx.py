@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from lib.ingest import load_extract
+from lib.ingest import load_extract, load_files
 
 HEADER = ["Période", "Service", "Indicateur", "Réalisé", "Objectif", "Unité"]
 
@@ -98,6 +98,17 @@ def test_catalog_sheet_of_the_same_workbook_is_used():
     assert "catalog_found" in [w.code for w in result.report.warnings]
     row = result.catalog.row(0, named=True)
     assert (row["direction"], row["agg_time"], row["tolerance"]) == ("lower", "mean", 10.0)
+
+
+def test_catalog_sheet_with_several_uploads():
+    catalog = [(0, ["Indicateur", "Sens"]), (1, ["Délai", "baisse"])]
+    csv = "Période;Service;Indicateur;Réalisé\n2025-06;Achats;Délai;9\n".encode()
+    result = load_files([("b.xlsx", workbook({"Données": EXTRACT, "Catalogue": catalog})), ("juin.csv", csv)])
+    assert result.report.rows_loaded == 4
+    assert result.catalog.select("kpi", "direction").rows() == [("Délai", "lower")]
+    assert [w.params for w in result.report.warnings if w.code == "catalog_found"] == [
+        {"file": "b.xlsx [Catalogue]"}
+    ]
 
 
 def _zip_of_text() -> bytes:

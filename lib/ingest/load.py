@@ -135,6 +135,13 @@ def load_files(
             tables.append(table)
         if not tables:
             raise ReadError("no_extract", files=", ".join(report.files))
+        if not catalog_parts:  # a catalog sheet in one of the workbooks
+            for table in tables:
+                sheet = table.catalog_sheet
+                frame = catalogs.catalog_frame(sheet.headers, sheet.frame) if sheet is not None else None
+                if frame is not None:
+                    catalog_parts.append(frame)
+                    notices.append(Notice("catalog_found", {"file": f"{table.file} [{sheet.sheet}]"}))
         catalog_frame = pl.concat(catalog_parts, how="diagonal_relaxed") if catalog_parts else None
         return _build(tables, catalog_frame, notices, report, duplicates, mapping, settings)
     except ReadError as exc:
