@@ -28,7 +28,7 @@ from lib.ingest.table import LINE, RawTable, ReadError, select, with_columns
 SEPARATORS = (";", ",", "\t", "|")
 _LINE_END = re.compile(r"\r\n|\n|\r")  # what Polars and the csv module count as line ends (not \f or \x1c)
 SAMPLE_BYTES = 64 * 1024  # enough lines to settle the separator and find the header
-CHUNKS = 4  # pieces a large Windows-1252 file is transcoded and read in, side by side
+CHUNKS = 8  # pieces a large Windows-1252 file is transcoded and read in, side by side
 CHUNK_MIN_BYTES = 8 * 1024 * 1024
 SHOWN_LINE_CHARS = 200  # a rejected line is quoted this long at most
 
@@ -187,9 +187,10 @@ def _unused_byte(data: bytes) -> str:
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
-def _read_chunk(data: bytes, skip: int, sep: str, width: int) -> tuple[pl.DataFrame, pl.Series] | None:
+def _read_chunk(data: bytes, skip: int | None, sep: str, width: int) -> tuple[pl.DataFrame, pl.Series] | None:
     """Records (c0..c{width-1}, __raw line, __blank) of one buffer whose header is after `skip`
-    lines, and the field count of each record; None when the exact reader is needed.
+    lines (None: no header, the first line has all its fields), and the field count of each record;
+    None when the exact reader is needed.
 
     The raw lines are only read when some record may have the wrong number of fields: Polars
     refuses extra fields, and a record is only suspect of missing fields when its last one is empty.
@@ -197,8 +198,8 @@ def _read_chunk(data: bytes, skip: int, sep: str, width: int) -> tuple[pl.DataFr
     names = RawTable.column_names(width)
     options = {
         "separator": sep,
-        "has_header": True,
-        "skip_lines": skip,
+        "has_header": skip is not None,
+        "skip_lines": skip or 0,
         "new_columns": names,
         "infer_schema": False,
         "quote_char": '"',
@@ -232,7 +233,7 @@ def _read_chunk(data: bytes, skip: int, sep: str, width: int) -> tuple[pl.DataFr
         has_header=False,
         separator=other,
         quote_char=None,
-        skip_lines=skip + 1,
+        skip_lines=0 if skip is None else skip + 1,
         infer_schema=False,
         new_columns=["line"],
         raise_if_empty=False,
@@ -254,9 +255,10 @@ def _read_chunk(data: bytes, skip: int, sep: str, width: int) -> tuple[pl.DataFr
     return with_columns(frame, raw.alias("__raw"), blank.alias("__blank")), counts
 
 
-def _cp1252_chunks(data: bytes, header_line: int) -> Iterator[tuple[bytes, int]]:
+def _cp1252_chunks(data: bytes, header_line: int, sep: str, width: int) -> Iterator[tuple[bytes, int | None]]:
     """The body of a Windows-1252 file in CHUNKS pieces cut at line ends, each transcoded (as
-    Latin-1) with the header line in front: chunk k+1 is transcoded while Polars reads chunk k."""
+    Latin-1): piece k+1 is transcoded while Polars reads piece k. A piece whose first line lacks
+    fields gets the header line in front, so that Polars knows the width."""
     start = 0
     for _ in range(header_line):
         start = data.find(b"\n", start) + 1
@@ -264,15 +266,21 @@ def _cp1252_chunks(data: bytes, header_line: int) -> Iterator[tuple[bytes, int]]
     body = len(data) if end < 0 else end + 1
     header = data[start:body].rstrip(b"\r\n").decode("latin-1").encode("utf-8") + b"\n"
     step = max(1, (len(data) - body) // CHUNKS)
+    separator = sep.encode()
     while body < len(data):
         cut = data.find(b"\n", min(body + step, len(data) - 1))
         cut = len(data) if cut < 0 else cut + 1
-        yield header + data[body:cut].decode("latin-1").encode("utf-8"), 0
+        first = data.find(b"\n", body, cut)
+        piece = data[body:cut].decode("latin-1").encode("utf-8")
+        if data.count(separator, body, cut if first < 0 else first) == width - 1:
+            yield piece, None
+        else:
+            yield header + piece, 0
         body = cut
 
 
 def _fast_read(
-    chunks: Iterable[tuple[bytes, int]], sep: str, width: int
+    chunks: Iterable[tuple[bytes, int | None]], sep: str, width: int
 ) -> tuple[pl.DataFrame, pl.Series] | None:
     """`_read_chunk` over consecutive pieces of a file, read by a worker thread (Polars releases
     the GIL) while the next piece is prepared; None when any piece needs the exact reader."""
@@ -346,7 +354,7 @@ def read_text(
     width = len(headers)
     fast = None
     if not force_exact and not (b"\r" in data and _LONE_CR.search(data)):
-        chunks = _cp1252_chunks(data, header_line) if chunked else [(utf8, header_line)]
+        chunks = _cp1252_chunks(data, header_line, sep, width) if chunked else [(utf8, header_line)]
         fast = _fast_read(chunks, sep, width)  # type: ignore[arg-type]
     if fast is not None:
         frame, counts = fast
