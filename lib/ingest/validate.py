@@ -101,7 +101,16 @@ def sort_rows(rows: pl.LazyFrame, categories: dict[str, pl.Series]) -> pl.DataFr
         for c, t in schema.items()
         if t == pl.String and c not in categories and c != FILE
     ]
-    return rows.with_columns(casts).sort("period", "service", "kpi", maintain_order=True).collect()
+    frame = rows.with_columns(casts).collect()
+    # Extracts written by Vigie or by a database are often sorted already: checking costs one pass.
+    keys = [pl.col("period").cast(pl.Int32), pl.col("service").to_physical(), pl.col("kpi").to_physical()]
+    later = pl.lit(False)
+    for key in reversed(keys):
+        later = (key > key.shift(1)) | ((key == key.shift(1)) & later)
+    ordered = (later | pl.all_horizontal(k == k.shift(1) for k in keys)).fill_null(True).all()
+    if frame.height > 1 and not frame.select(ordered).item():
+        frame = frame.sort("period", "service", "kpi", maintain_order=True)
+    return frame
 
 
 def duplicates(
