@@ -17,7 +17,10 @@ ctx = page_setup("overview")
 lang, view, ds = ctx.lang, ctx.view, ctx.dataset
 grain = view.grain or ctx.domain.grain
 perf = compute.view_performance(ds, view, ctx.domain.grain)
-ov = build_overview(perf, compute.history(ds, grain, ctx.domain.grain), ds.catalog, grain, view.compare)
+# Streaks and records look back over the whole history, rolled up once per dataset version; at a daily
+# or weekly grain that history would be as large as the data, so they look back over the range only.
+past = compute.history(ds, grain, ctx.domain.grain) if grain not in ("day", "week") else perf
+ov = build_overview(perf, past, ds.catalog, grain, view.compare)
 
 st.title(t("overview.title", lang))
 if ov.at is None:

@@ -79,15 +79,21 @@ DETAIL_COLUMNS = (
 
 
 def details(
-    perf: pl.DataFrame, catalog: pl.DataFrame, period_labels: dict[date, str], status_labels: dict[str, str]
+    perf: pl.DataFrame,
+    catalog: pl.DataFrame,
+    period_labels: dict[date, str],
+    status_labels: dict[str, str],
+    limit: int | None = None,
 ) -> pl.DataFrame:
-    """The details table: one row per period × service × KPI, newest first, with the unit and the
-    period and status as words of the user's language."""
+    """The details table: one row per period × service × KPI, newest first (the first `limit`), with
+    the unit and the period and status as words of the user's language."""
     units = catalog.select(pl.col("kpi").cast(pl.Categorical), "unit")
+    newest = perf.sort(["period", "service", "kpi"], descending=[True, False, False])
+    if limit is not None:
+        newest = newest.head(limit)
     return (
-        perf.join(units, on="kpi", how="left")
+        newest.join(units, on="kpi", how="left", maintain_order="left")
         .select(*DETAIL_COLUMNS[:3], "unit", *DETAIL_COLUMNS[3:])
-        .sort(["period", "service", "kpi"], descending=[True, False, False])
         .with_columns(
             pl.col("period").replace_strict(period_labels, return_dtype=pl.String),
             pl.col("service", "kpi").cast(pl.String),

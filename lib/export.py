@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import polars as pl
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EXCEL_ROWS = 1_048_575  # a sheet's rows, less the header
 
 
 def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
@@ -46,3 +47,11 @@ def to_xlsx(sheets: Mapping[str, pl.DataFrame], headers: Mapping[str, str] | Non
                 out = out.rename({k: v for k, v in headers.items() if k in out.columns})
             out.write_excel(workbook, worksheet=name[:31], autofit=True)
     return buf.getvalue()
+
+
+def export_name(view, ext: str) -> str:
+    """vigie_<dataset>_<from>_<to>.<ext>: the file says what it holds."""
+    parts = [view.dataset]
+    if view.start and view.end:
+        parts += [view.start.strftime("%Y-%m"), view.end.strftime("%Y-%m")]
+    return "vigie_" + "_".join(parts) + f".{ext}"

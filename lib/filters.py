@@ -193,9 +193,13 @@ def resolve(view: ViewState, domain: Domain) -> tuple[ViewState, list[Dropped]]:
         changes["grain"] = None
     view = view.with_(**changes)
     start, end = default_range(domain)
-    return view.with_(
-        start=view.start or start, end=view.end or end, grain=view.grain or domain.grain
-    ), dropped
+    grain = view.grain or default_grain(domain.grain)
+    return view.with_(start=view.start or start, end=view.end or end, grain=grain), dropped
+
+
+def default_grain(data_grain: str) -> str:
+    """Monthly unless the data is coarser: a year of daily points is noise to a steering meeting."""
+    return data_grain if grain_rank(data_grain) >= grain_rank("month") else "month"
 
 
 def allowed_grains(data_grain: str) -> list[str]:

@@ -21,48 +21,92 @@ KEYS = ("period", "service", "kpi")
 VALUES = ("actual", "target", "weight")
 
 
-def _agg(rule: str, col: str) -> pl.Expr:
-    """One aggregation rule applied to `col` inside a group (rows where `actual` is present)."""
-    c = pl.col(col)
+# Each rule as plain aggregations (Polars' fast paths; a when/then or get() inside a group_by falls
+# back to per-group evaluation, 20x slower on 10M rows) and a finishing expression over their results.
+_PARTS = {
+    "sum": lambda c: [pl.col(c).sum().alias(f"_{c}_sum"), pl.col(c).count().alias(f"_{c}_n")],
+    "mean": lambda c: [pl.col(c).sum().alias(f"_{c}_sum"), pl.col(c).count().alias(f"_{c}_n")],
+    "wmean": lambda c: [
+        pl.col(c).sum().alias(f"_{c}_sum"),
+        pl.col(c).count().alias(f"_{c}_n"),
+        pl.col(f"_{c}_xw").sum().alias(f"_{c}_xw"),
+        pl.col(f"_{c}_w").sum().alias(f"_{c}_w"),
+    ],
+    "last": lambda c: [pl.col(c).sort_by("period").last().alias(f"_{c}_last")],
+    "first": lambda c: [pl.col(c).sort_by("period").first().alias(f"_{c}_first")],
+    "min": lambda c: [pl.col(c).min().alias(f"_{c}_min")],
+    "max": lambda c: [pl.col(c).max().alias(f"_{c}_max")],
+}
+
+
+def _finish(rule: str, c: str) -> pl.Expr:
+    """The rule's value from its parts."""
+    n, total = pl.col(f"_{c}_n"), pl.col(f"_{c}_sum")
     if rule == "sum":
         # A sum of nothing is unknown, not zero (a KPI without targets keeps a null target).
-        return pl.when(c.count() > 0).then(c.sum())
+        return pl.when(n > 0).then(total)
     if rule == "mean":
-        return c.mean()
+        return pl.when(n > 0).then(total / n)
     if rule == "wmean":
-        w = pl.when(c.is_not_null()).then(pl.col("weight"))
         # Without weights a weighted mean is the plain mean (the catalog warning already said so).
-        return pl.when(w.sum() > 0).then((c * w).sum() / w.sum()).otherwise(c.mean())
-    if rule == "last":
-        # The value of the last period reported (no sort: the row of the latest period).
-        return c.get(pl.col("period").arg_max())
-    if rule == "first":
-        return c.get(pl.col("period").arg_min())
-    if rule == "min":
-        return c.min()
-    if rule == "max":
-        return c.max()
+        w = pl.col(f"_{c}_w")
+        return pl.when(w > 0).then(pl.col(f"_{c}_xw") / w).when(n > 0).then(total / n)
+    if rule in _PARTS:
+        return pl.col(f"_{c}_{rule}")
     raise ValueError(f"unknown aggregation rule {rule!r}")
+
+
+def _group(lf: pl.LazyFrame, keys: list[str], aggs: list[pl.Expr]) -> pl.LazyFrame:
+    """group_by(keys).agg(aggs), hashing one packed integer instead of a date and two categoricals
+    (twice as fast on 10M rows); the keys come back with first()."""
+    codes = {"service": 21, "kpi": 0}
+    if not set(keys) <= {"bucket", "period", "service", "kpi"}:
+        return lf.group_by(keys).agg(aggs)
+    packed = pl.lit(0, pl.UInt64)
+    for key in keys:
+        code = pl.col(key).to_physical().cast(pl.UInt64)
+        shift = codes.get(key, 42)  # dates (days since 1970, shifted positive) in the high bits
+        if key not in codes:
+            code = (pl.col(key).to_physical().cast(pl.Int64) + 100_000).cast(pl.UInt64)
+        packed = packed + code * (1 << shift)
+    out = lf.group_by(packed.alias("_key")).agg(*[pl.col(k).first() for k in keys], *aggs)
+    return out.drop("_key")
 
 
 def _by_rule(
     lf: pl.LazyFrame, catalog: pl.DataFrame, rule_col: str, keys: list[str], extra: list[pl.Expr]
 ) -> pl.LazyFrame:
-    """Group `lf` by `keys`, each KPI aggregated with its own rule, in one pass: every rule in use is
-    computed for every group, then each group keeps its KPI's (cheap: groups are few, rows many)."""
+    """Group `lf` by `keys`, each KPI aggregated with its own rule, in one pass: the parts of every
+    rule in use are computed for every group, then each group keeps its KPI's rule."""
     rules = sorted(set(catalog.get_column(rule_col).to_list()))
     if not rules:
         return lf.select(*keys, *VALUES).head(0)
-    aggs = [_agg(rule, col).alias(f"_{col}_{rule}") for rule in rules for col in ("actual", "target")]
+    unknown = set(rules) - set(_PARTS)
+    if unknown:
+        raise ValueError(f"unknown aggregation rule(s) {sorted(unknown)}")
+    parts: dict[str, pl.Expr] = {}
+    for rule in rules:
+        for col in ("actual", "target"):
+            for expr in _PARTS[rule](col):
+                parts.setdefault(expr.meta.output_name(), expr)
+    if "wmean" in rules:
+        lf = lf.with_columns(
+            e
+            for col in ("actual", "target")
+            for e in (
+                (pl.col(col) * pl.col("weight")).alias(f"_{col}_xw"),
+                pl.when(pl.col(col).is_not_null()).then(pl.col("weight")).alias(f"_{col}_w"),
+            )
+        )
     rule_of = catalog.select(pl.col("kpi").cast(pl.Categorical), pl.col(rule_col).alias("_rule")).lazy()
 
     def pick(col: str) -> pl.Expr:
-        expr = pl.when(pl.col("_rule") == rules[0]).then(pl.col(f"_{col}_{rules[0]}"))
+        expr = pl.when(pl.col("_rule") == rules[0]).then(_finish(rules[0], col))
         for rule in rules[1:]:
-            expr = expr.when(pl.col("_rule") == rule).then(pl.col(f"_{col}_{rule}"))
+            expr = expr.when(pl.col("_rule") == rule).then(_finish(rule, col))
         return expr.alias(col)
 
-    out = lf.group_by(keys).agg(*aggs, *extra).join(rule_of, on="kpi", how="left")
+    out = _group(lf, keys, [*parts.values(), *extra]).join(rule_of, on="kpi", how="left")
     return out.with_columns(pick("actual"), pick("target")).drop(pl.selectors.starts_with("_"))
 
 

@@ -90,14 +90,25 @@ def performance(
     view: ViewState,
     data_grain: str,
     year_start_month: int = 1,
+    history: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """period × service × KPI at the view's grain within its dates: actual, target, gap, gap_pct,
     status and the comparison, for the services and KPIs it selects; status and gap filters keep the
-    series whose last period in the range matches them."""
+    series whose last period in the range matches them.
+
+    `history`, when given, is the whole dataset already rolled up at the view's grain with its gaps
+    (lib.model, sorted by period; computed once per dataset version): a filter change then only
+    filters it. Ranges cover whole periods of the grain either way."""
     assert view.start is not None and view.end is not None and view.grain is not None
-    rows = filtered_rows(data, catalog, view, _lookback_start(view, year_start_month), view.end)
-    out = model.rollup_time(rows, catalog, view.grain, data_grain, year_start_month)
-    out = model.with_comparison(model.with_gap(out, catalog), view.grain, view.compare)
+    lookback = _lookback_start(view, year_start_month)
+    if history is not None:
+        base = filtered_rows(history, catalog, view, lookback, view.end)
+    else:
+        rows = filtered_rows(data, catalog, view, lookback, view.end)
+        base = model.with_gap(
+            model.rollup_time(rows, catalog, view.grain, data_grain, year_start_month), catalog
+        )
+    out = model.with_comparison(base, view.grain, view.compare)
     out = out.filter(pl.col("period") >= _first_shown(view, year_start_month)).collect()
     return keep_matching_series(out, view).sort("period", "service", "kpi")
 

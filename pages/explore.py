@@ -4,8 +4,9 @@ import streamlit as st
 
 from lib import charts
 from lib.explore import details, epoch_date, gap_by_service, kpi_series, latest_gaps
-from lib.export import to_csv, to_xlsx
+from lib.export import EXCEL_ROWS, export_name, to_csv, to_xlsx
 from lib.filters import period_end
+from lib.fmt import fmt_int
 from lib.i18n import t
 from lib.model import STATUSES
 from lib.periods import period_label
@@ -15,6 +16,7 @@ from lib.ui.tables import detail_column_config, detail_headers
 from lib.ui.text import md_escape
 
 MAX_CHARTS = 4
+TABLE_ROWS = 5_000
 
 ctx = page_setup("explore")
 lang, view, ds = ctx.lang, ctx.view, ctx.dataset
@@ -81,21 +83,35 @@ for kpi in kpis[:MAX_CHARTS]:
 
 st.subheader(t("explore.details", lang))
 labels = {p: period_label(p, chart_grain, lang, short=True) for p in perf["period"].unique().to_list()}
-table = details(perf, ds.catalog, labels, {s: t(f"common.status.{s}", lang) for s in STATUSES})
-st.dataframe(table, hide_index=True, width="stretch", column_config=detail_column_config(lang))
+statuses = {s: t(f"common.status.{s}", lang) for s in STATUSES}
+# The table shows the newest rows; the downloads, built only when clicked, hold them all.
+st.dataframe(
+    details(perf, ds.catalog, labels, statuses, limit=TABLE_ROWS),
+    hide_index=True,
+    width="stretch",
+    column_config=detail_column_config(lang),
+)
+if perf.height > TABLE_ROWS:
+    st.caption(
+        t("explore.table_cut", lang, shown=fmt_int(TABLE_ROWS, lang), total=fmt_int(perf.height, lang))
+    )
 headers = detail_headers(lang)
+sheet = t("explore.details", lang)
 c1, c2, _ = st.columns([1, 1, 3])
 c1.download_button(
     t("explore.download_csv", lang),
-    to_csv(table, headers),
-    file_name="vigie_explore.csv",
+    lambda: to_csv(details(perf, ds.catalog, labels, statuses), headers),
+    file_name=export_name(ctx.view, "csv"),
     mime="text/csv",
     icon=":material/download:",
 )
+too_big = perf.height > EXCEL_ROWS
 c2.download_button(
     t("explore.download_xlsx", lang),
-    to_xlsx({t("explore.details", lang): table}, headers),
-    file_name="vigie_explore.xlsx",
+    lambda: to_xlsx({sheet: details(perf, ds.catalog, labels, statuses)}, headers),
+    file_name=export_name(ctx.view, "xlsx"),
     icon=":material/download:",
+    disabled=too_big,
+    help=t("explore.xlsx_too_big", lang, rows=fmt_int(EXCEL_ROWS, lang)) if too_big else None,
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )

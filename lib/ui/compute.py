@@ -18,7 +18,8 @@ def _history(slug: str, token: str, grain: str, data_grain: str, _loaded: Loaded
     rollup = model.rollup_time(
         _loaded.data.lazy(), _loaded.catalog, grain, data_grain, settings().year_start_month
     )
-    return model.with_gap(rollup, _loaded.catalog).collect().sort("service", "kpi", "period")
+    # Sorted by period: a date window is then a binary search (lib.slicing._window).
+    return model.with_gap(rollup, _loaded.catalog).collect().sort("period", "service", "kpi")
 
 
 def history(loaded: Loaded, grain: str, data_grain: str) -> pl.DataFrame:
@@ -28,7 +29,13 @@ def history(loaded: Loaded, grain: str, data_grain: str) -> pl.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _performance(slug: str, token: str, view: ViewState, data_grain: str, _loaded: Loaded) -> pl.DataFrame:
-    return performance(_loaded.data, _loaded.catalog, view, data_grain, settings().year_start_month)
+    # At a coarser grain than the data's, filter the whole history rolled up once per dataset version;
+    # at the data's own grain there is nothing to roll up: filter the rows themselves.
+    grain = view.grain or data_grain
+    hist = history(_loaded, grain, data_grain) if grain != data_grain else None
+    return performance(
+        _loaded.data, _loaded.catalog, view, data_grain, settings().year_start_month, history=hist
+    )
 
 
 def view_performance(loaded: Loaded, view: ViewState, data_grain: str) -> pl.DataFrame:
