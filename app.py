@@ -61,6 +61,8 @@ tiles[2].metric(
 
 st.subheader(t(f"overview.heatmap_{ov.heatmap_by}", lang))
 st.caption(t("overview.heatmap_help", lang))
+if ov.heatmap["service"].n_unique() < ov.services:
+    st.caption(t("overview.ends_only", lang, shown=ov.heatmap["service"].n_unique(), total=ov.services))
 # The longer dimension runs down the page, so labels stay readable (52 KPIs × 11 services, or 500 × 4).
 tall = ov.heatmap["col"].n_unique() > ov.heatmap["service"].n_unique()
 rows, cols = ("col", "service") if tall else ("service", "col")
@@ -77,6 +79,8 @@ if cells := event.selection.get("cell"):
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader(t("overview.leaderboard", lang))
+    if ov.leaderboard.height < ov.services:
+        st.caption(t("overview.ends_only", lang, shown=ov.leaderboard.height, total=ov.services))
     board = st.altair_chart(
         charts.leaderboard(ov.leaderboard, lang),
         on_select="rerun",

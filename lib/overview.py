@@ -12,6 +12,8 @@ from lib import model
 from lib.wins import wins
 
 HEATMAP_MAX_CELLS = 2500  # beyond this, services × axes instead of services × KPIs
+HEATMAP_MAX_SERVICES = 40  # beyond this, the weakest and strongest half each
+BOARD_MAX_SERVICES = 24  # the leaderboard likewise
 TOP_N = 8
 
 
@@ -26,6 +28,7 @@ class Overview:
     expected: int  # series with a value somewhere in the range
     heatmap: pl.DataFrame  # service, col (KPI or axis), gap_pct, status, actual, target, unit
     heatmap_by: str  # "kpi" or "axis"
+    services: int  # services in the view (the heatmap and leaderboard may show fewer: ends only)
     leaderboard: pl.DataFrame  # service, score, change (score difference, 0.03 = 3 points), n_on, ...
     deteriorations: pl.DataFrame  # service, kpi, gap_pct, cmp_gap_pct, gap_change, status
     wins: pl.DataFrame  # see lib.wins
@@ -67,6 +70,14 @@ def _axis_heatmap(now: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFrame:
         "n_watch",
         "n_off",
     )
+
+
+def _ends(board: pl.DataFrame, keep: int) -> pl.DataFrame:
+    """The services to show when there are too many: the strongest and the weakest halves of `keep`
+    (board sorted best first)."""
+    if board.height <= keep:
+        return board.select("service")
+    return pl.concat([board.head(keep // 2), board.tail(keep - keep // 2)]).select("service")
 
 
 def build_overview(
@@ -118,6 +129,9 @@ def build_overview(
     else:
         board = board.with_columns(pl.lit(None, pl.Float64).alias("change"))
     board = board.sort(["score", "service"], descending=[True, False], nulls_last=True)
+    services = board.height
+    heat = heat.join(_ends(board, HEATMAP_MAX_SERVICES), on="service", how="semi")
+    board = board.join(_ends(board, BOARD_MAX_SERVICES), on="service", how="semi")
 
     worse = (
         now.filter(pl.col("gap_change") < 0)
@@ -138,6 +152,7 @@ def build_overview(
         expected=expected,
         heatmap=heat,
         heatmap_by=heat_by,
+        services=services,
         leaderboard=board,
         deteriorations=worse,
         wins=found,
