@@ -25,7 +25,6 @@ from lib.contract import (
     parse_direction,
 )
 from lib.ingest.report import Notice
-from lib.ingest.words import translated
 
 ATTRIBUTES = (
     "unit",
@@ -125,7 +124,6 @@ def _choose(attribute: str, kpi: str, counts: Counter, notices: list[Notice]) ->
                         "kpi": kpi,
                         "attribute": attribute,
                         "value": raw,
-                        **translated("attribute", "column", [attribute]),
                     },
                 )
             )
@@ -144,7 +142,6 @@ def _choose(attribute: str, kpi: str, counts: Counter, notices: list[Notice]) ->
                     "attribute": attribute,
                     "values": values,
                     "kept": ranked[0][0],
-                    **translated("attribute", "column", [attribute]),
                 },
             )
         )
@@ -231,7 +228,6 @@ def build_catalog(
                     "count": len(names),
                     "kpis": _names(names),
                     "attributes": ", ".join(missing),
-                    **translated("attributes", "column", missing),
                 },
             )
         )

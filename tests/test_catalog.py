@@ -61,7 +61,9 @@ def test_defaults_by_unit_with_a_visible_warning():
     assert len(defaults) == 1
     assert defaults[0]["count"] == 4 and defaults[0]["kpis"] == "CA, ETP, Nouveau, Taux"
     assert defaults[0]["attributes"] == "direction, agg_time, agg_services, tolerance, score_weight"
-    assert defaults[0]["attributes_fr"].startswith("sens, agrégation dans le temps")
+    assert "direction, agg_time" in items[-1].message("fr") and "direction, agg_time" in items[-1].message(
+        "en"
+    )
 
 
 def test_separate_file_beats_extract_columns_which_beat_defaults():
@@ -84,8 +86,6 @@ def test_most_frequent_extract_value_wins_with_a_conflict_warning():
             "attribute": "direction",
             "values": "higher (6), lower (2)",
             "kept": "higher",
-            "attribute_en": "direction",
-            "attribute_fr": "sens",
         }
     ]
 

@@ -370,9 +370,11 @@ def test_missing_columns_error_lists_what_was_found():
     assert result.report.columns == {"Mois": "period", "Montant": "actual", "Libellé": "description"}
     en = result.report.error.message("en")
     assert en.startswith(
-        "x.csv has no column for the service, KPI. Found: Mois, Montant, Libellé. An extract needs"
+        "x.csv has no column for: service, kpi. Found: Mois, Montant, Libellé. An extract needs"
     )
-    assert "période, service, indicateur, réalisé, objectif" in result.report.error.message("fr")
+    assert result.report.error.message("fr").startswith(
+        "x.csv n'a pas de colonne pour : service, kpi. Colonnes trouvées"
+    )
     assert result.report.to_dict("en")["ok"] is False
 
 

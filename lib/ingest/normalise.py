@@ -21,7 +21,6 @@ from lib.ingest.report import Rejection, ValidationReport
 from lib.ingest.table import FILE, LINE, RawTable, ReadError
 from lib.ingest.text import fix_cp1252, fix_cp1252_expr
 from lib.ingest.validate import FIDX, file_names, rejections_from
-from lib.ingest.words import translated
 from lib.periods import grain_rank, truncate, truncate_date
 
 TEXT_COLUMNS = ("service", "kpi", "owner")
@@ -46,7 +45,6 @@ def map_columns(table: RawTable, mapping: Mapping[str, str] | None, report: Vali
             file=table.file,
             missing=", ".join(colmap.missing),
             found=found,
-            **translated("missing", "column", colmap.missing),
         )
     return colmap
 
@@ -241,7 +239,7 @@ def align(parts: list[pl.LazyFrame], present: set[str]) -> pl.LazyFrame:
 
 
 def off_grain_rejections(off: pl.DataFrame, part: Part, grain: str, cp1252: bool) -> list[Rejection]:
-    words = {"grain": grain, **translated("grain", "grain", [grain])}
+    words = {"grain": grain}
     out = []
     files = file_names(off, [part.file] * (int(off[FIDX].max()) + 1))
     for file, (line, raw) in zip(files, off.select(LINE, "period_raw").rows(), strict=True):
