@@ -20,9 +20,7 @@ def ingest_keys(lang: str) -> dict[str, str]:
 
 
 def placeholders(text: str) -> set[str]:
-    names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
-    # Translated words travel as <name>_en / <name>_fr: compare them without the language.
-    return {re.sub(r"_(en|fr)$", "", n) for n in names}
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 def emitted_codes() -> dict[str, set[str]]:
