@@ -5,9 +5,11 @@
     python sample_data/generate.py --rows 10000000      # benchmarks/.cache/extract_10000000.parquet
     python sample_data/generate.py --rows 100000 --out x.csv --french
 
-Series outside the planted stories are calm by construction: noise is bounded, the level sits a little
-on the good side of the target, and a repair pass removes accidental streaks, drifts and spikes (the
-criteria are in `series.calm_violation` and in sample_data/README.md).
+Series outside the planted stories are calm by construction: each stands steadily where its service's
+profile puts it (ahead of target, just on it, a little under, at the tolerance edge, catching up with a
+raised target), noise is bounded and stable, and a repair pass removes accidental streaks, trends,
+shifts and spikes (the criteria are in `series.calm_violation` and in sample_data/README.md). A last
+pass (`mix.balance`) keeps every month's share of series on target, on watch and off target in range.
 """
 
 from __future__ import annotations
@@ -28,11 +30,22 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sample_data.large import large_extract, shape  # noqa: E402
-from sample_data.org import DEFAULT_END, KPIS, SERVICES, Kpi, owner, parse_end, series_keys  # noqa: E402
+from sample_data.mix import Line, balance  # noqa: E402
+from sample_data.org import (  # noqa: E402
+    DEFAULT_END,
+    KPIS,
+    SERVICES,
+    STANDING_OF,
+    Kpi,
+    owner,
+    parse_end,
+    series_keys,
+)
 from sample_data.series import (  # noqa: E402
     CLIP,
     FLAT,
     PROFILES,
+    STANDINGS,
     calm_actual,
     finisher,
     month_starts,
@@ -102,14 +115,17 @@ def sample_extract(
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[dict]]:
     """(extract, catalog, stories): 36 monthly periods ending with `end`, deterministic for a seed."""
     months = month_starts(end)
-    frames, stories = [], []
+    keys, lines, weights, stories = [], [], [], []
     for service, kpi in series_keys():
         rng = np.random.default_rng([seed, SERVICES.index(service), KPIS.index(kpi)])
         target = monthly_targets(kpi, service, months)
         z = np.clip(rng.standard_normal(len(months)), -CLIP, CLIP)
-        weight = _weights(kpi, service, months, rng)
-        actual = calm_actual(kpi, service, months, target, z)
+        weights.append(_weights(kpi, service, months, rng))
         story = STORY_BY_SERIES.get((service, kpi.name))
+        standing = STANDINGS[STANDING_OF.get(service, {}).get(kpi.name, "ahead")]
+        if story is not None and story.standing is not None:
+            standing = story.standing
+        actual = calm_actual(kpi, service, months, target, z, standing)
         if story is not None:
             series = Series(months, target, actual.copy(), rng, _year_targets(kpi, service), finisher(kpi))
             first, last, params, text = story.plant(series)
@@ -125,22 +141,27 @@ def sample_extract(
                     "params": params,
                 }
             )
-        frames.append(
-            pl.DataFrame(
-                {
-                    "period": months,
-                    "service": service,
-                    "kpi": kpi.name,
-                    "actual": actual,
-                    "target": target,
-                    "unit": kpi.unit,
-                    "direction": kpi.direction,
-                    "axis": kpi.axis,
-                    "owner": owner(service, kpi),
-                    "weight": pl.Series(weight, dtype=pl.Float64),
-                }
-            )
+        keys.append((service, kpi))
+        role = "story" if story is not None else standing.name
+        lines.append(Line(kpi, months, target, actual, role, standing.always_off))
+    balance(lines)
+    frames = [
+        pl.DataFrame(
+            {
+                "period": months,
+                "service": service,
+                "kpi": kpi.name,
+                "actual": line.actual,
+                "target": line.target,
+                "unit": kpi.unit,
+                "direction": kpi.direction,
+                "axis": kpi.axis,
+                "owner": owner(service, kpi),
+                "weight": pl.Series(weight, dtype=pl.Float64),
+            }
         )
+        for (service, kpi), line, weight in zip(keys, lines, weights, strict=True)
+    ]
     order = [(st.service, st.kpi) for st in STORIES]
     stories.sort(key=lambda st: order.index((st["service"], st["kpi"])))
     extract = pl.concat(frames).with_columns(

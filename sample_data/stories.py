@@ -12,6 +12,9 @@ from datetime import date
 
 import numpy as np
 
+from sample_data.org import KPI_BY_NAME
+from sample_data.series import Standing, structural_gap
+
 
 @dataclass
 class Series:
@@ -31,6 +34,7 @@ class Story:
     service: str
     kpi: str
     plant: Callable[[Series], tuple[int, int, dict, str]]  # -> (first index, last index, params, text)
+    standing: Standing | None = None  # how the calm series under the story stands (default: ahead)
 
 
 def _ym(d: date) -> str:
@@ -168,6 +172,32 @@ def _off_target_streak(s: Series) -> tuple[int, int, dict, str]:
     return start, n - 1, {"months": months, "ratio": [1.16, 1.30], "target": float(s.target[-1])}, text
 
 
+def _gap_story(service: str, kpi: str, centre: float, what: str, cause: str) -> Story:
+    """A known structural gap: off target by a steady margin every month, no trend, no spike. The calm
+    generator already made the series (standing `structural_gap(centre)`); this only describes it."""
+    info = KPI_BY_NAME[kpi]
+
+    def plant(s: Series) -> tuple[int, int, dict, str]:
+        n = len(s.months)
+        ratio = s.actual / s.target
+        params = {
+            "months": n,
+            "gap_tolerances": centre,
+            "tolerance": float(info.tolerance),
+            "ratio": [round(float(ratio.min()), 3), round(float(ratio.max()), 3)],
+            "target": float(s.target[-1]),
+        }
+        worse = "above" if info.direction == "lower" else "below"
+        text = (
+            f"{cause[0].upper()}{cause[1:]}: {what} {abs(ratio.mean() - 1) * 100:.0f} % {worse} target "
+            f"(tolerance {info.tolerance:g} %) every month since {_ym(s.months[0])}, a known, steady gap "
+            "with no trend."
+        )
+        return 0, n - 1, params, text
+
+    return Story("off_target_streak", service, kpi, plant, structural_gap(centre))
+
+
 STORIES: tuple[Story, ...] = (
     Story("silent_drift", "Admissions", "Taux de satisfaction des candidats", _silent_drift),
     Story(
@@ -184,5 +214,48 @@ STORIES: tuple[Story, ...] = (
     Story("corrective_action", "Finances", "Délai de paiement fournisseurs", _corrective_action),
     Story("level_shift", "Communication", "Visites du site web", _level_shift),
     Story("off_target_streak", "Ressources humaines", "Délai de recrutement", _off_target_streak),
+    _gap_story(
+        "Admissions",
+        "Coût par candidature",
+        -1.5,
+        "cost per application",
+        "paid search has grown dearer than budgeted",
+    ),
+    _gap_story(
+        "Ressources humaines",
+        "Postes vacants",
+        -1.8,
+        "vacant posts",
+        "technicians are hard to hire",
+    ),
+    _gap_story(
+        "Communication",
+        "Taux d'ouverture des newsletters",
+        -1.6,
+        "the newsletter open rate",
+        "mailbox filters and reader fatigue",
+    ),
+    _gap_story(
+        "Systèmes d'information",
+        "Coût informatique par utilisateur",
+        -1.4,
+        "IT cost per user",
+        "software licences moved to per-user subscriptions",
+    ),
+    _gap_story(
+        "Logistique",
+        "Coût énergétique",
+        -1.5,
+        "the energy bill",
+        "energy contracts are priced above the budget",
+    ),
+    _gap_story(
+        "Logistique",
+        "Interventions de maintenance en retard",
+        -1.7,
+        "late maintenance jobs",
+        "the maintenance contract is under-sized",
+    ),
 )
+
 STORY_BY_SERIES = {(st.service, st.kpi): st for st in STORIES}
