@@ -104,6 +104,7 @@ def test_convert_writes_sorted_categorical_zstd_and_refuses_overwrite(extract, t
     assert out.read_bytes() == before
     assert main(["convert", str(extract), str(out), "--force"]) == 0
     # The converted file is itself an extract `check` accepts, with its catalog inside.
+    capsys.readouterr()
     code, again = run_json(capsys, "check", str(out))
     assert code == 0 and again["rows_loaded"] == 2 and again["rejected"] == []
 
