@@ -187,7 +187,9 @@ def _unused_byte(data: bytes) -> str:
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
-def _read_chunk(data: bytes, skip: int | None, sep: str, width: int) -> tuple[pl.DataFrame, pl.Series] | None:
+def _read_chunk(
+    data: bytes, skip: int | None, sep: str, width: int
+) -> tuple[pl.DataFrame, pl.Series | None] | None:
     """Records (c0..c{width-1}, __raw line, __blank) of one buffer whose header is after `skip`
     lines (None: no header, the first line has all its fields), and the field count of each record;
     None when the exact reader is needed.
@@ -222,9 +224,8 @@ def _read_chunk(data: bytes, skip: int | None, sep: str, width: int) -> tuple[pl
     quoted = b'"' in data
     short = width > 1 and select(frame, (pl.col(names[-1]).is_null() & ~all_null).any()).item()
     if not (ragged or quoted or short or width == 1):
-        counts = pl.repeat(width, frame.height, dtype=pl.Int64, eager=True)
         no_raw = pl.lit(None, dtype=pl.String).alias("__raw")
-        return with_columns(frame, no_raw, all_null.alias("__blank")), counts
+        return with_columns(frame, no_raw, all_null.alias("__blank")), None  # every record is whole
     other = _unused_byte(data)
     if not other:
         return None
@@ -281,7 +282,7 @@ def _cp1252_chunks(data: bytes, header_line: int, sep: str, width: int) -> Itera
 
 def _fast_read(
     chunks: Iterable[tuple[bytes, int | None]], sep: str, width: int
-) -> tuple[pl.DataFrame, pl.Series] | None:
+) -> tuple[pl.DataFrame, pl.Series | None] | None:
     """`_read_chunk` over consecutive pieces of a file, read by a worker thread (Polars releases
     the GIL) while the next piece is prepared; None when any piece needs the exact reader."""
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -293,12 +294,18 @@ def _fast_read(
         return results[0]
     frames = [r[0] for r in results if r is not None]
     counts = [r[1] for r in results if r is not None]
+    if all(c is None for c in counts):
+        return pl.concat(frames, how="vertical", rechunk=False), None
+    counts = [
+        pl.repeat(width, f.height, dtype=pl.Int64, eager=True) if c is None else c
+        for f, c in zip(frames, counts, strict=True)
+    ]
     return pl.concat(frames, how="vertical", rechunk=False), pl.concat(counts)
 
 
 def _exact_read(text: str, sep: str, header_line: int, width: int) -> tuple[pl.DataFrame, pl.Series]:
     """The same as `_fast_read` with Python's csv module: slower, for the files Polars cannot split."""
-    physical = text.splitlines()
+    physical = _LINE_END.split(text)  # the csv module's line ends, not str.splitlines' (\f, \x1c, ...)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=False)
     columns: list[list[str | None]] = [[] for _ in range(width)]
     lines, counts, raws, blanks = [], [], [], []
@@ -356,22 +363,27 @@ def read_text(
     if not force_exact and not (b"\r" in data and _LONE_CR.search(data)):
         chunks = _cp1252_chunks(data, header_line, sep, width) if chunked else [(utf8, header_line)]
         fast = _fast_read(chunks, sep, width)  # type: ignore[arg-type]
+    first = header_line + 2  # 1-based line of the first record, after the header line
     if fast is not None:
         frame, counts = fast
-        first = header_line + 2  # 1-based, after the header line
-        frame = frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(LINE))
     else:
         text = (utf8 or to_utf8(data, encoding, name)).decode("utf-8")
         frame, counts = _exact_read(text.translate(_C1_TABLE) if cp1252 else text, sep, header_line, width)
-    # Filtering copies every column: only done when there is something to take out.
-    frame = frame.with_columns(counts.alias("__fields"))
-    if frame.get_column("__blank").any():
+    # One pass adds the line numbers and tells whether anything must be taken out (filtering copies
+    # every column, so it is only done when needed).
+    fields = pl.lit(width, dtype=pl.Int64) if counts is None else counts
+    added = [fields.alias("__fields")]
+    if LINE not in frame.columns:
+        added.append(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(LINE))
+    frame = frame.lazy().with_columns(added).collect()
+    has_blank, has_wrong = frame.select(pl.col("__blank").any(), (pl.col("__fields") != width).any()).row(0)
+    if has_blank:
         frame = frame.filter(~pl.col("__blank"))
     if frame.is_empty():
         raise ReadError("header_only", file=name, columns=", ".join(h for h in headers if h))
-    wrong = frame.get_column("__fields") != width
     rejected = []
-    if wrong.any():
+    wrong = pl.col("__fields") != width
+    if has_wrong:
         for line, raw, found in frame.filter(wrong).select(LINE, "__raw", "__fields").iter_rows():
             shown = raw[:SHOWN_LINE_CHARS] if raw else raw
             value = fix_cp1252(shown) if cp1252 else shown
