@@ -89,6 +89,27 @@ def test_cp1252_characters_that_latin1_lacks(reader):
     assert sorted(result.catalog["unit"].to_list()) == ["k€", "€"]
 
 
+@pytest.mark.parametrize(
+    ("head", "tail", "expected"),
+    [
+        # The head is plain ASCII, accents come later: Windows-1252 found when Polars meets them.
+        ("Team", "Café €", ["Café €", "Team 0"]),
+        # UTF-8 with one Windows-1252 line pasted in: both read right.
+        ("Équipe", "Café €", ["Café €", "Équipe 0"]),
+    ],
+)
+def test_windows_1252_bytes_after_a_utf8_head(reader, head, tail, expected):
+    lines = [f"2025-01;{head} {i};K;1;1" for i in range(4000)]
+    data = (HEADER + "\n" + "\n".join(lines) + "\n").encode("utf-8")
+    data += f"2025-01;{tail};K;1;1\n2025-01;Z;K;x;1\n".encode("cp1252")
+    result = load_extract(data, name="mixed.csv")
+    assert [(r.line, r.value) for r in result.report.rejected] == [(4003, "x")]
+    services = set(result.data["service"].cast(pl.String).to_list())
+    assert set(expected) <= services and len(services) == 4001
+    [notice] = [w for w in result.report.warnings if w.code == "encoding"]
+    assert notice.params["encoding"] == "UTF-8 + Windows-1252"
+
+
 def test_fix_cp1252_leaves_real_text_alone():
     assert fix_cp1252("Qualité €") == "Qualité €"
     assert fix_cp1252("\x80 \x92 \x9c") == "€ ’ œ"
