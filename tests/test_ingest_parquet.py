@@ -106,3 +106,17 @@ def test_header_only_parquet():
         schema={"period": pl.Date, "service": pl.String, "kpi": pl.String, "actual": pl.Float64}
     )
     assert load_extract(parquet(frame), name="h.parquet").report.error.code == "header_only"
+
+
+def test_parquet_path_and_bytes_agree(tmp_path):
+    frame = pl.DataFrame(
+        {"period": ["2025-01", "2025-02", "x"], "service": ["A"] * 3, "kpi": ["K"] * 3, "actual": [1, 2, 3]}
+    )
+    path = tmp_path / "e.parquet"
+    frame.write_parquet(path)
+    by_path, by_bytes = load_extract(path), load_extract(path.read_bytes(), name="e.parquet")
+    assert by_path.data.equals(by_bytes.data)
+    assert by_path.report.to_dict("en") == by_bytes.report.to_dict("en")
+    assert [(r.file, r.line, r.code) for r in by_path.report.rejected] == [("e.parquet", 3, "bad_date")]
+    path.write_bytes(b"PAR1 broken")
+    assert load_extract(path).report.error.code == "unreadable_parquet"

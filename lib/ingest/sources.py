@@ -76,6 +76,10 @@ def read_source(
     if path.is_dir():
         return read_parquet_folder(path, label, settings=settings)
     check_size(path.stat().st_size, label, settings)
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PAR1"):  # Polars maps the file itself: no copy through Python
+        return _from_parquet_frame(_read_parquet(path, label), label, settings)
     return read_bytes(
         path.read_bytes(), label, sheet=sheet, settings=settings, mapping=mapping, force_exact=force_exact
     )
@@ -103,7 +107,7 @@ def read_bytes(
 # --- Parquet --------------------------------------------------------------------------------------
 
 
-def _read_parquet(data: bytes, name: str) -> pl.DataFrame:
+def _read_parquet(data: bytes | Path, name: str) -> pl.DataFrame:
     try:
         return pl.read_parquet(data)
     except Exception as exc:  # noqa: BLE001  (any reader failure means the same to the user)
