@@ -346,10 +346,12 @@ def test_direction_header_is_the_polarity_when_its_values_say_so():
         "Direction": "direction",
     }
     assert dict(result.catalog.select("kpi", "direction").rows()) == {"Churn": "lower", "Uptime": "higher"}
-    values_only = load_extract(b"Month;Direction;KPI;Actual;Team\n2025-01;lower;K;1;A\n", name="v.csv")
+    assert "ambiguous_header" not in codes(result.report.warnings)  # beside a service column: plain
+    # No other service column: the values alone decide, and the report says so beside the error.
+    values_only = load_extract(b"Month;Direction;KPI;Actual\n2025-01;lower;K;1\n", name="v.csv")
     assert values_only.report.columns["Direction"] == "direction"
-    assert values_only.report.columns["Team"] == "service"
-    assert "ambiguous_header" in codes(values_only.report.warnings)
+    assert values_only.report.error.code == "missing_columns"
+    assert codes(values_only.report.warnings) == ["ambiguous_header"]
 
 
 def test_unmapped_duplicate_and_manual_mapping():

@@ -110,7 +110,8 @@ def map_headers(
         words = bool(values) and all(parse_direction(v) is not None for v in values)
         if plain_service or words:
             targets[i] = other
-            out.notices.append(Notice("ambiguous_header", {"header": header, "column": other}))
+            if not plain_service:  # only the values decided: say so (beside a service column it is plain)
+                out.notices.append(Notice("ambiguous_header", {"header": header, "column": other}))
         else:
             plain_service = True
 

@@ -38,6 +38,7 @@ def map_columns(table: RawTable, mapping: Mapping[str, str] | None, report: Vali
     colmap = map_headers(table.headers, mapping, lambda i: _distinct_values(table.frame, f"c{i}"))
     report.columns.update({h: c for h, c in colmap.columns.items() if h not in report.columns})
     report.unmapped.extend(h for h in colmap.unmapped if h not in report.unmapped)
+    report.warnings.extend(table.notices + colmap.notices)  # kept with the error too: they explain it
     if colmap.missing:
         found = ", ".join(h for h in table.headers if h) or "-"
         raise ReadError(
@@ -100,7 +101,6 @@ def normalise_table(
 ) -> Part:
     """Typed rows of one table with the rows that break a row rule taken out, and their rejections."""
     colmap = map_columns(table, mapping, report)
-    report.warnings.extend(table.notices + colmap.notices)
     src = {name: f"c{i}" for name, i in colmap.by_name.items()}
     header = {name: table.headers[i] for name, i in colmap.by_name.items()}
     frame = table.frame
