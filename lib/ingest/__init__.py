@@ -1,7 +1,10 @@
 """Read an extract (CSV, XLSX, Parquet file or folder), map its columns, validate every row.
 
-`load_extract` is the one entry point: it never raises on bad input; it returns what could be loaded
-and a `ValidationReport` saying exactly what was not, and why.
+`load_extract` (one source) and `load_files` (several uploads, catalogs among them) never raise on
+bad input: they return what could be loaded and a `ValidationReport` saying exactly what was not,
+and why. Modules: sources/text (reading), columns (headers), numbers/dates (values), normalise
+(one table), validate (grain, duplicates, completeness), load (the whole load); lib.periods and
+lib.catalog are shared with the rest of the app.
 """
 
 from __future__ import annotations
