@@ -155,12 +155,19 @@ def parse_query(params: Mapping[str, Sequence[str]]) -> tuple[ViewState, list[Dr
     return state, dropped
 
 
+def _months_back(anchor: date, months: int) -> date:
+    """The first day of the month `months - 1` months before `anchor`'s: `months` months ending with it."""
+    start_month = anchor.year * 12 + anchor.month - 1 - (months - 1)
+    return date(start_month // 12, start_month % 12 + 1, 1)
+
+
 def default_range(domain: Domain, months: int = DEFAULT_MONTHS) -> tuple[date, date]:
     """The last `months` months of the data (whole periods), ending on its last period's last day."""
-    last = domain.last
-    start_month = last.year * 12 + last.month - 1 - (months - 1)
-    start = max(date(start_month // 12, start_month % 12 + 1, 1), domain.first)
-    return start, period_end(last, domain.grain)
+    end = period_end(domain.last, domain.grain)
+    # Counted back from the last period's end for quarters and years (four quarters, not a fifth one
+    # that starts 14 months back); from the last period itself for days and weeks.
+    anchor = end if grain_rank(domain.grain) >= grain_rank("month") else domain.last
+    return max(_months_back(anchor, months), domain.first), end
 
 
 def period_end(start: date, grain: str) -> date:
@@ -193,6 +200,9 @@ def resolve(view: ViewState, domain: Domain) -> tuple[ViewState, list[Dropped]]:
         changes["grain"] = None
     view = view.with_(**changes)
     start, end = default_range(domain)
+    if view.start is None and view.end is not None and view.end < start:
+        # Only `to`, before the default window: the months that end there, not an inverted range.
+        start = max(_months_back(view.end, DEFAULT_MONTHS), domain.first)
     grain = view.grain or default_grain(domain.grain)
     return view.with_(start=view.start or start, end=view.end or end, grain=grain), dropped
 
@@ -233,15 +243,17 @@ def to_query(view: ViewState, *, explicit: bool = False) -> dict[str, list[str]]
     for name in ("gap_min", "gap_max"):
         value = getattr(view, name)
         if value is not None:
-            query[name] = [f"{value:g}"]
+            # The shortest text that reads back as the same number ("%g" would round 2.345678 off).
+            query[name] = [repr(float(value)).removesuffix(".0")]
     if explicit or view.compare != defaults.compare:
         query["compare"] = [view.compare]
     return query
 
 
 def query_string(query: Mapping[str, Sequence[str]]) -> str:
-    """A canonical query string (sorted), to compare URLs and build links."""
-    return urlencode(sorted((k, v) for k, vs in query.items() for v in vs))
+    """A canonical query string (sorted by name), to compare URLs and build links. Repeated values keep
+    their order: the first service is the one the Service page shows."""
+    return urlencode(sorted(((k, v) for k, vs in query.items() for v in vs), key=lambda kv: kv[0]))
 
 
 def share_link(base_url: str, path: str, view: ViewState) -> str:

@@ -12,7 +12,7 @@ from datetime import date
 import polars as pl
 
 from lib import model
-from lib.filters import Domain, ViewState
+from lib.filters import Domain, ViewState, period_end
 from lib.periods import infer_grain, truncate_date
 
 
@@ -61,6 +61,13 @@ def _first_shown(view: ViewState, year_start_month: int) -> date:
     return truncate_date(view.start, "month" if view.grain == "ytd" else view.grain, year_start_month)
 
 
+def _last_day(view: ViewState, year_start_month: int) -> date:
+    """The last day of the period holding `to`: a range ends with a whole period of the view's grain."""
+    assert view.end is not None and view.grain is not None
+    grain = "month" if view.grain == "ytd" else view.grain
+    return period_end(truncate_date(view.end, grain, year_start_month), grain)
+
+
 def _lookback_start(view: ViewState, year_start_month: int) -> date:
     """How far back rows are needed: the comparison period, and the year's start for year to date."""
     start = _first_shown(view, year_start_month)
@@ -100,11 +107,11 @@ def performance(
     (lib.model, sorted by period; computed once per dataset version): a filter change then only
     filters it. Ranges cover whole periods of the grain either way."""
     assert view.start is not None and view.end is not None and view.grain is not None
-    lookback = _lookback_start(view, year_start_month)
+    lookback, end = _lookback_start(view, year_start_month), _last_day(view, year_start_month)
     if history is not None:
-        base = filtered_rows(history, catalog, view, lookback, view.end)
+        base = filtered_rows(history, catalog, view, lookback, end)
     else:
-        rows = filtered_rows(data, catalog, view, lookback, view.end)
+        rows = filtered_rows(data, catalog, view, lookback, end)
         base = model.with_gap(
             model.rollup_time(rows, catalog, view.grain, data_grain, year_start_month), catalog
         )
@@ -131,4 +138,6 @@ def keep_matching_series(frame: pl.DataFrame, view: ViewState) -> pl.DataFrame:
 
 def latest(frame: pl.DataFrame) -> pl.DataFrame:
     """The last period of the range, one row per service × KPI (each at its own last period)."""
-    return frame.filter(pl.col("period") == pl.col("period").max()).sort("service", "kpi")
+    return frame.filter(pl.col("period") == pl.col("period").max().over("service", "kpi")).sort(
+        "service", "kpi"
+    )
