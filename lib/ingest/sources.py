@@ -228,7 +228,7 @@ def read_xlsx(
             table.catalog_sheet = _sheet_table(
                 _load_sheet(book, catalog_sheet), name, catalog_sheet, settings, None
             )
-        except (ReadError, Exception):  # noqa: BLE001  (a bad second sheet never spoils the extract)
+        except Exception:  # noqa: BLE001  (a bad catalog sheet never spoils the extract)
             table.catalog_sheet = None
     return table
 
