@@ -88,7 +88,19 @@ def build_overview(
     empty = pl.DataFrame()
     if perf.is_empty():
         return Overview(
-            None, None, dict.fromkeys(model.STATUSES, 0), None, None, 0, 0, empty, "kpi", empty, empty, empty
+            at=None,
+            compare_at=None,
+            counts=dict.fromkeys(model.STATUSES, 0),
+            score=None,
+            score_before=None,
+            reported=0,
+            expected=0,
+            heatmap=empty,
+            heatmap_by="kpi",
+            services=0,
+            leaderboard=empty,
+            deteriorations=empty,
+            wins=empty,
         )
     at = perf["period"].max()
     now = perf.filter(pl.col("period") == at)
@@ -139,7 +151,8 @@ def build_overview(
         .head(TOP_N)
         .select("service", "kpi", "actual", "target", "gap_pct", "cmp_gap_pct", "gap_change", "status")
     )
-    found = wins(history, catalog, at)
+    # The history is the whole dataset's: only the view's series may have wins.
+    found = wins(history.join(now.select("service", "kpi"), on=["service", "kpi"], how="semi"), catalog, at)
     # One win per series (its strongest), and not only streaks: records and comebacks first.
     found = found.unique(["service", "kpi"], keep="first", maintain_order=True).head(TOP_N)
     return Overview(
