@@ -45,7 +45,8 @@ from lib.filters import ViewState, resolve  # noqa: E402
 from lib.periods import truncate_date  # noqa: E402
 from lib.slicing import domain_of, performance  # noqa: E402
 
-CACHE = ROOT / "benchmarks" / ".cache"
+# Generated extracts and their saved datasets (git-ignored); tests point it at a temporary folder.
+CACHE = Path(os.environ.get("VIGIE_BENCH_CACHE") or ROOT / "benchmarks" / ".cache")
 DEFAULT_ROWS = (1_000_000, 10_000_000)
 ENGINES = ("app", "polars", "duckdb", "pandas")
 WORKS = ("slice", "status")
@@ -86,7 +87,7 @@ def extract_path(rows: int) -> Path:
         from sample_data.generate import main as generate
 
         with contextlib.redirect_stdout(sys.stderr):  # keep stdout for the results
-            generate(["--rows", str(rows)])
+            generate(["--rows", str(rows), "--out", str(path)])
     return path
 
 
