@@ -26,8 +26,10 @@ def kpi_series(
         rows = model.with_comparison(model.with_gap(total, catalog), grain, compare).collect()
     tolerance = entry["tolerance"][0] if entry.height else 0.0
     lower_better = entry.height > 0 and entry["direction"][0] == "lower"
-    # The watch band: between the target and the tolerance, on the side that is worse.
-    edge = pl.col("target") * (1 + tolerance / 100 if lower_better else 1 - tolerance / 100)
+    # The watch band: between the target and the tolerance, on the side that is worse; the tolerance is
+    # a share of |target| (as in lib.model.with_gap), so a negative target keeps the band on that side.
+    worse = 1 if lower_better else -1
+    edge = pl.col("target") + worse * pl.col("target").abs() * tolerance / 100
     band = [
         pl.min_horizontal("target", edge).alias("tol_low"),
         pl.max_horizontal("target", edge).alias("tol_high"),
