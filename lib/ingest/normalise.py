@@ -90,6 +90,7 @@ class Part:
     parsed: dict[str, tuple[date | None, str | None]]  # period text -> (start, form); {} when typed
     values: dict[str, pl.Series]  # distinct values of the text columns
     file: str  # the table's file name (rows of a Parquet folder also carry their part file)
+    period_rows: dict  # rows per raw period value, rejected rows included (enough to settle the grain)
 
 
 def normalise_table(
@@ -130,8 +131,9 @@ def normalise_table(
         excel=table.kind == "xlsx",
     )
     # One pass for the number parsing and the distinct values: Polars runs them side by side.
-    distinct = base.select(pl.col(c).drop_nulls().unique().implode() for c in (*texts, "period_raw"))
-    frame, uniques = pl.collect_all([base.with_columns(plan.exprs), distinct])
+    distinct = base.select(pl.col(c).drop_nulls().unique().implode() for c in texts)
+    per_period = base.group_by("period_raw").len()  # the distinct periods and their rows, for the grain
+    frame, uniques, period_rows = pl.collect_all([base.with_columns(plan.exprs), distinct, per_period])
     frame = retry_numbers(frame, plan)
     changes, values = _text_changes({c: uniques[c][0] for c in texts}, table.cp1252)
 
@@ -139,7 +141,7 @@ def normalise_table(
     if typed:
         period_blank, bad_date = pl.col("period_raw").is_null(), pl.lit(False)
     else:
-        periods = uniques["period_raw"][0].to_list()
+        periods = period_rows.get_column("period_raw").drop_nulls().to_list()
         texts_of = {v: (fix_cp1252(v) if table.cp1252 else v) for v in periods}
         meaning = parse_periods(
             set(texts_of.values()), excel=table.kind == "xlsx", year_start_month=settings.year_start_month
@@ -183,14 +185,15 @@ def normalise_table(
         frame = frame.filter(~pl.col("__reject"))
     helpers = [f"{c}__{s}" for c in numbers for s in ("raw", "bad", "blank", "num")]
     frame = frame.drop(["__reject", *helpers], strict=False)
-    return Part(frame, rejected, header, parsed, values, table.file)
+    rows = {raw: n for raw, n in period_rows.iter_rows() if raw is not None}
+    return Part(frame, rejected, header, parsed, values, table.file, rows)
 
 
 def period_counts(part: Part) -> dict[tuple[date, str], int]:
-    """Rows per (period start, form) of one part, for the grain."""
+    """Rows per (period start, form) of one part, for the grain (counted before the row rules: a row
+    rejected for another reason still tells how the file writes its periods)."""
     counts: dict[tuple[date, str], int] = {}
-    stats = part.frame.group_by("period_raw").len()
-    for raw, n in stats.iter_rows():
+    for raw, n in part.period_rows.items():
         start, form = (raw, DATE_FORM) if not part.parsed else part.parsed[raw]
         if start is not None and form is not None:
             counts[(start, form)] = counts.get((start, form), 0) + n
