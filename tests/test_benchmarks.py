@@ -48,7 +48,8 @@ def test_bench_prints_one_json_object_per_work_and_engine(tmp_path):
     done = _run("bench.py", "--rows", str(TINY), "--json", "--repeat", "2", cache=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [json.loads(line) for line in done.stdout.splitlines()]
-    expected = {(w, e) for w in bench.WORKS for e in bench.ENGINES} | {("status", "app_cached")}
+    expected = {(w, e) for w in bench.WORKS for e in bench.ENGINES}
+    expected |= {("slice", "app_raw"), ("status", "app_cached")}
     assert {(r["work"], r["engine"]) for r in lines} == expected
     assert len(lines) == len(expected)
     for r in lines:
@@ -67,7 +68,7 @@ def test_bench_table_names_every_engine(tmp_path):
     done = _run("bench.py", *args, cache=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     rows = [cells for line in done.stdout.splitlines() if (cells := line.split())[1:2] == ["slice"]]
-    assert [(r[1], r[2]) for r in rows] == [("slice", "app"), ("slice", "polars")]
+    assert [(r[1], r[2]) for r in rows] == [("slice", "app"), ("slice", "polars"), ("slice", "app_raw")]
     assert rows[1][5] == "1.00"  # polars against itself
     assert "app / polars" in done.stdout and "app / duckdb" not in done.stdout
 
@@ -132,10 +133,30 @@ def _spoil(frame: pl.DataFrame, how: str) -> pl.DataFrame:
         ("another service", "extra"),
     ],
 )
-def test_check_fails_loudly_on_a_wrong_result(tiny, how, message):
+@pytest.mark.parametrize("with_catalog", [False, True])
+def test_check_fails_loudly_on_a_wrong_result(tiny, how, message, with_catalog):
     reference = bench.app_slice(tiny)
+    catalog = tiny.catalog if with_catalog else None
     with pytest.raises(bench.Mismatch, match=message):
-        bench.check(reference, _spoil(reference, how), bench.SLICE_COLS, "spoiled")
+        bench.check(reference, _spoil(reference, how), bench.SLICE_COLS, "spoiled", catalog)
+
+
+def test_a_status_on_a_boundary_up_to_float_noise_is_a_tie(tiny):
+    """2.18 summed in one order, 2.1799999999999997 in another: gap -4.4e-16, on or watch."""
+    reference = bench.app_slice(tiny)
+    first = pl.int_range(pl.len()) == 0
+    status = pl.col("status").cast(pl.String)
+    app = reference.with_columns(
+        pl.when(first).then(pl.col("target") - 4.4e-16).otherwise("actual").alias("actual"),
+        pl.when(first).then(-4.4e-16).otherwise("gap").alias("gap"),
+        pl.when(first).then(-2e-14).otherwise("gap_pct").alias("gap_pct"),
+        pl.when(first).then(pl.lit("watch")).otherwise(status).alias("status"),
+    )
+    other = app.with_columns(pl.when(first).then(pl.lit("on")).otherwise(pl.col("status")).alias("status"))
+    ties = bench.check(app, other, bench.SLICE_COLS, "other", tiny.catalog)
+    assert [(t["app"], t["other"]) for t in ties] == [("watch", "on")]
+    with pytest.raises(bench.Mismatch, match="differ in status"):
+        bench.check(app, other, bench.SLICE_COLS, "other")
 
 
 def test_check_accepts_rounding_noise(tiny):
