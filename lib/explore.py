@@ -7,23 +7,21 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
-from lib import model
 
 MAX_SERIES = 6  # more services than this and the time series shows their total
 MAX_BARS = 40  # more services than this and the bars show the worst and best 20
 
 
-def kpi_series(
-    perf: pl.DataFrame, catalog: pl.DataFrame, kpi: str, total_label: str, grain: str, compare: str
-) -> pl.DataFrame:
-    """period, series, actual, target, tol_low, tol_high, cmp_actual, status for one KPI: one series
-    per service when few, else their total across services (the KPI's agg_services rule)."""
+def needs_total(perf: pl.DataFrame, kpi: str) -> bool:
+    """Too many services to draw one line each: draw their total."""
+    return perf.filter(pl.col("kpi") == kpi)["service"].n_unique() > MAX_SERIES
+
+
+def kpi_series(perf: pl.DataFrame, catalog: pl.DataFrame, kpi: str, compare: str) -> pl.DataFrame:
+    """period, series, actual, target, tol_low, tol_high, cmp_actual, status for one KPI, one series
+    per service of `perf` (pass lib.slicing.performance(..., total_label=...) to draw a total)."""
     rows = perf.filter(pl.col("kpi") == kpi)
-    services = rows["service"].unique()
     entry = catalog.filter(pl.col("kpi") == kpi)
-    if services.len() > MAX_SERIES:
-        total = model.rollup_services(rows.lazy(), catalog, total_label)
-        rows = model.with_comparison(model.with_gap(total, catalog), grain, compare).collect()
     tolerance = entry["tolerance"][0] if entry.height else 0.0
     lower_better = entry.height > 0 and entry["direction"][0] == "lower"
     # The watch band: between the target and the tolerance, on the side that is worse; the tolerance is
@@ -51,7 +49,7 @@ def gap_by_service(perf: pl.DataFrame, kpi: str) -> pl.DataFrame:
     if rows.is_empty():
         return rows.select(pl.col("service").alias("label"), "gap_pct", "status", "actual", "target")
     last = rows.filter(pl.col("period") == pl.col("period").max())
-    last = last.filter(pl.col("gap_pct").is_not_null()).sort("gap_pct")
+    last = last.filter(pl.col("gap_pct").is_not_null()).sort("gap_pct", "service")
     if last.height > MAX_BARS:
         half = MAX_BARS // 2
         last = pl.concat([last.head(half), last.tail(half)])

@@ -73,14 +73,12 @@ def _group(lf: pl.LazyFrame, keys: list[str], aggs: list[pl.Expr]) -> pl.LazyFra
     return out.drop("_key")
 
 
-def _by_rule(
+def _parts(
     lf: pl.LazyFrame, catalog: pl.DataFrame, rule_col: str, keys: list[str], extra: list[pl.Expr]
-) -> pl.LazyFrame:
-    """Group `lf` by `keys`, each KPI aggregated with its own rule, in one pass: the parts of every
-    rule in use are computed for every group, then each group keeps its KPI's rule."""
+) -> tuple[pl.LazyFrame, list[str]]:
+    """Group `lf` by `keys` computing the parts of every rule in use (plus `extra`), and each group's
+    rule in `_rule`; `_pick` then finishes. Returns the frame and the rules."""
     rules = sorted(set(catalog.get_column(rule_col).to_list()))
-    if not rules:
-        return lf.select(*keys, *VALUES).head(0)
     unknown = set(rules) - set(_PARTS)
     if unknown:
         raise ValueError(f"unknown aggregation rule(s) {sorted(unknown)}")
@@ -99,6 +97,11 @@ def _by_rule(
             )
         )
     rule_of = catalog.select(pl.col("kpi").cast(pl.Categorical), pl.col(rule_col).alias("_rule")).lazy()
+    return _group(lf, keys, [*parts.values(), *extra]).join(rule_of, on="kpi", how="left"), rules
+
+
+def _pick(frame: pl.LazyFrame, rules: list[str]) -> pl.LazyFrame:
+    """Each group's value from the parts of its own rule."""
 
     def pick(col: str) -> pl.Expr:
         expr = pl.when(pl.col("_rule") == rules[0]).then(_finish(rules[0], col))
@@ -106,8 +109,18 @@ def _by_rule(
             expr = expr.when(pl.col("_rule") == rule).then(_finish(rule, col))
         return expr.alias(col)
 
-    out = _group(lf, keys, [*parts.values(), *extra]).join(rule_of, on="kpi", how="left")
-    return out.with_columns(pick("actual"), pick("target")).drop(pl.selectors.starts_with("_"))
+    return frame.with_columns(pick("actual"), pick("target")).drop(pl.selectors.starts_with("_"))
+
+
+def _by_rule(
+    lf: pl.LazyFrame, catalog: pl.DataFrame, rule_col: str, keys: list[str], extra: list[pl.Expr]
+) -> pl.LazyFrame:
+    """Group `lf` by `keys`, each KPI aggregated with its own rule, in one pass: the parts of every
+    rule in use are computed for every group, then each group keeps its KPI's rule."""
+    if catalog.is_empty():
+        return lf.select(*keys, *VALUES).head(0)
+    frame, rules = _parts(lf, catalog, rule_col, keys, extra)
+    return _pick(frame, rules)
 
 
 def rollup_time(
@@ -130,50 +143,42 @@ def rollup_time(
     return out.rename({"bucket": "period"}).select(*KEYS, *VALUES)
 
 
-def _cumulative(rule: str, col: str, over: list[str]) -> pl.Expr:
-    c = pl.col(col)
-    if rule == "sum":
-        return c.cum_sum().over(over)
-    if rule == "mean":
-        return (c.cum_sum() / c.cum_count()).over(over)
-    if rule == "wmean":
-        w = pl.when(c.is_not_null()).then(pl.col("weight"))
-        weighted = (c * w).cum_sum() / w.cum_sum()
-        plain = c.cum_sum() / c.cum_count()
-        return pl.when(w.cum_sum() > 0).then(weighted).otherwise(plain).over(over)
-    if rule == "last":
-        return c.forward_fill().over(over)
-    if rule == "first":
-        return c.drop_nulls().first().over(over)
-    if rule == "min":
-        return c.cum_min().over(over)
-    if rule == "max":
-        return c.cum_max().over(over)
-    raise ValueError(f"unknown aggregation rule {rule!r}")
-
-
 def _year_to_date(
     lf: pl.LazyFrame, catalog: pl.DataFrame, data_grain: str, year_start_month: int
 ) -> pl.LazyFrame:
+    """At each month (or the data's own grain when coarser), the aggregate since the year's start:
+    the rules' parts are accumulated (sums and counts add up, min and max run on, the last value
+    carries forward) and only then finished, so a year-to-date mean of daily data is the mean of the
+    days, not of the monthly means."""
+    if catalog.is_empty():
+        return lf.select(*KEYS, *VALUES).head(0)
     base_grain = data_grain if grain_rank(data_grain) > grain_rank("month") else "month"
-    base = rollup_time(lf, catalog, base_grain, data_grain, year_start_month)
-    base = base.with_columns(truncate(pl.col("period"), "year", year_start_month).alias("_year")).sort(
-        "service", "kpi", "period"
+    lf = lf.filter(pl.col("actual").is_not_null()).select(*KEYS, *VALUES)
+    lf = lf.with_columns(truncate(pl.col("period"), base_grain, year_start_month).alias("bucket"))
+    frame, rules = _parts(lf, catalog, "agg_time", ["bucket", "service", "kpi"], [pl.col("weight").sum()])
+    frame = (
+        frame.rename({"bucket": "period"})
+        .with_columns(truncate(pl.col("period"), "year", year_start_month).alias("_year"))
+        .sort("service", "kpi", "period")
     )
     over = ["service", "kpi", "_year"]
-    parts = []
-    for rule, kpis in catalog.group_by("agg_time").agg(pl.col("kpi")).sort("agg_time").iter_rows():
-        sub = base.filter(pl.col("kpi").is_in(kpis))
-        parts.append(
-            sub.with_columns(
-                _cumulative(rule, "actual", over),
-                _cumulative(rule, "target", over),
-                pl.col("weight").cum_sum().over(over),
-            )
-        )
-    if not parts:
-        return base.select(*KEYS, *VALUES)
-    return pl.concat(parts, how="vertical").select(*KEYS, *VALUES)
+    names = frame.collect_schema().names()
+
+    def running(name: str) -> pl.Expr:
+        c = pl.col(name)
+        if name.endswith(("_min",)):
+            return c.cum_min().over(over)
+        if name.endswith("_max"):
+            return c.cum_max().over(over)
+        if name.endswith("_last"):
+            return c.forward_fill().over(over)
+        if name.endswith("_first"):
+            return c.drop_nulls().first().over(over)
+        return c.cum_sum().over(over)  # sums, counts, weighted sums, weights
+
+    parts = [n for n in names if n.startswith(("_actual_", "_target_"))]
+    frame = frame.with_columns(*(running(n) for n in parts), pl.col("weight").cum_sum().over(over))
+    return _pick(frame, rules).select(*KEYS, *VALUES)
 
 
 def rollup_services(lf: pl.LazyFrame, catalog: pl.DataFrame, label: str) -> pl.LazyFrame:
@@ -215,8 +220,11 @@ def with_gap(lf: pl.LazyFrame, catalog: pl.DataFrame) -> pl.LazyFrame:
     )
 
 
-def comparison_period(grain: str, how: str) -> pl.Expr:
-    """The period each row is compared with: the one before, or the same one a year earlier."""
+def comparison_period(grain: str, how: str, data_grain: str = "month") -> pl.Expr:
+    """The period each row is compared with: the one before, or the same one a year earlier. Year to
+    date steps by its own periods: months, or the data's grain when coarser (quarters)."""
+    if how == "previous" and grain == "ytd":
+        grain = data_grain if grain_rank(data_grain) > grain_rank("month") else "month"
     if how == "previous":
         step = {
             "day": "-1d",
@@ -233,7 +241,7 @@ def comparison_period(grain: str, how: str) -> pl.Expr:
     return pl.col("period").dt.offset_by(step)
 
 
-def with_comparison(lf: pl.LazyFrame, grain: str, how: str) -> pl.LazyFrame:
+def with_comparison(lf: pl.LazyFrame, grain: str, how: str, data_grain: str = "month") -> pl.LazyFrame:
     """Add `cmp_actual`, `cmp_gap_pct`, `cmp_status`, `change` (actual − comparison), `change_pct`
     and `gap_change` (change of gap_pct, in points). With `target` the comparison is the target itself."""
     if how == "target":
@@ -252,7 +260,7 @@ def with_comparison(lf: pl.LazyFrame, grain: str, how: str) -> pl.LazyFrame:
             pl.col("status").alias("cmp_status"),
         )
         lf = (
-            lf.with_columns(comparison_period(grain, how).alias("_cmp_period"))
+            lf.with_columns(comparison_period(grain, how, data_grain).alias("_cmp_period"))
             .join(other, on=["_cmp_period", "service", "kpi"], how="left")
             .drop("_cmp_period")
         )

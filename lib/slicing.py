@@ -68,11 +68,11 @@ def _last_day(view: ViewState, year_start_month: int) -> date:
     return period_end(truncate_date(view.end, grain, year_start_month), grain)
 
 
-def _lookback_start(view: ViewState, year_start_month: int) -> date:
+def _lookback_start(view: ViewState, year_start_month: int, data_grain: str = "month") -> date:
     """How far back rows are needed: the comparison period, and the year's start for year to date."""
     start = _first_shown(view, year_start_month)
     if view.compare != "target":
-        shifted = model.comparison_period(view.grain or "month", view.compare)
+        shifted = model.comparison_period(view.grain or "month", view.compare, data_grain)
         start = pl.DataFrame({"period": [start]}).select(shifted).item()
     if view.grain == "ytd":
         start = truncate_date(start, "year", year_start_month)
@@ -98,6 +98,7 @@ def performance(
     data_grain: str,
     year_start_month: int = 1,
     history: pl.DataFrame | None = None,
+    total_label: str | None = None,
 ) -> pl.DataFrame:
     """period × service × KPI at the view's grain within its dates: actual, target, gap, gap_pct,
     status and the comparison, for the services and KPIs it selects; status and gap filters keep the
@@ -105,9 +106,12 @@ def performance(
 
     `history`, when given, is the whole dataset already rolled up at the view's grain with its gaps
     (lib.model, sorted by period; computed once per dataset version): a filter change then only
-    filters it. Ranges cover whole periods of the grain either way."""
+    filters it. Ranges cover whole periods of the grain either way.
+
+    `total_label`: one series per KPI instead, the total of the selected services (each KPI's
+    agg_services rule) named so; its comparison looks back like the services' own."""
     assert view.start is not None and view.end is not None and view.grain is not None
-    lookback, end = _lookback_start(view, year_start_month), _last_day(view, year_start_month)
+    lookback, end = _lookback_start(view, year_start_month, data_grain), _last_day(view, year_start_month)
     if history is not None:
         base = filtered_rows(history, catalog, view, lookback, end)
     else:
@@ -115,7 +119,9 @@ def performance(
         base = model.with_gap(
             model.rollup_time(rows, catalog, view.grain, data_grain, year_start_month), catalog
         )
-    out = model.with_comparison(base, view.grain, view.compare)
+    if total_label is not None:
+        base = model.with_gap(model.rollup_services(base, catalog, total_label), catalog)
+    out = model.with_comparison(base, view.grain, view.compare, data_grain)
     out = out.filter(pl.col("period") >= _first_shown(view, year_start_month)).collect()
     return keep_matching_series(out, view).sort("period", "service", "kpi")
 

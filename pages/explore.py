@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib import charts
-from lib.explore import details, epoch_date, gap_by_service, kpi_series, latest_gaps
+from lib.explore import details, epoch_date, gap_by_service, kpi_series, latest_gaps, needs_total
 from lib.export import EXCEL_ROWS, export_name, to_csv, to_xlsx
 from lib.filters import period_end
 from lib.fmt import fmt_int
@@ -44,7 +44,10 @@ elif len(kpis) > MAX_CHARTS:
 units = dict(ds.catalog.select("kpi", "unit").iter_rows())
 chart_grain = "month" if grain == "ytd" else grain
 for kpi in kpis[:MAX_CHARTS]:
-    frame = kpi_series(perf, ds.catalog, kpi, t("explore.total", lang), grain, view.compare)
+    source = perf
+    if needs_total(perf, kpi):
+        source = compute.view_total(ds, view.with_(kpis=(kpi,)), ctx.domain.grain, t("explore.total", lang))
+    frame = kpi_series(source, ds.catalog, kpi, view.compare)
     if frame.is_empty():
         continue
     st.subheader(md_escape(kpi))

@@ -250,15 +250,7 @@ YTD_CASES = [
     ("month", "Plancher"),
     ("month", "Ouverture"),
     ("day", "Recettes"),
-    pytest.param(
-        "day",
-        "Délai",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="lib.model._year_to_date averages the monthly means: on daily data a year-to-date "
-            "mean weights a short month like a long one (not the mean of the days since January)",
-        ),
-    ),
+    ("day", "Délai"),
     ("day", "Satisfaction"),
     ("day", "Effectif"),
     ("day", "Pic"),
@@ -345,11 +337,6 @@ def test_weeks_compare_with_the_week_before_or_52_weeks_back(compare, cmp_day):
     assert out["cmp_actual"][0] == sum(range(position, position + 7))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lib.model.comparison_period steps year to date back one month whatever the data's grain: "
-    "on quarterly data the previous year-to-date value (three months back) is never found",
-)
 def test_year_to_date_on_quarterly_data_compares_with_the_previous_quarter():
     quarters = period_range(date(2024, 1, 1), date(2025, 10, 1), "quarter")
     view = ViewState(start=date(2025, 1, 1), end=date(2025, 12, 31), grain="ytd", compare="previous")

@@ -28,7 +28,9 @@ def history(loaded: Loaded, grain: str, data_grain: str) -> pl.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _performance(slug: str, token: str, view: ViewState, data_grain: str, _loaded: Loaded) -> pl.DataFrame:
+def _performance(
+    slug: str, token: str, view: ViewState, data_grain: str, _loaded: Loaded, total_label: str | None = None
+) -> pl.DataFrame:
     # At a coarser grain than the data's, filter the whole history rolled up once per dataset version;
     # at the data's own grain there is nothing to roll up: filter the rows themselves.
     grain = view.grain or data_grain
@@ -41,3 +43,8 @@ def _performance(slug: str, token: str, view: ViewState, data_grain: str, _loade
 def view_performance(loaded: Loaded, view: ViewState, data_grain: str) -> pl.DataFrame:
     """The view's period × service × KPI frame (language left out of the cache key)."""
     return _performance(loaded.slug, loaded.token, view.with_(lang=None), data_grain, loaded)
+
+
+def view_total(loaded: Loaded, view: ViewState, data_grain: str, label: str) -> pl.DataFrame:
+    """The view's KPIs as one series each: the total of its services (Explore, when they are many)."""
+    return _performance(loaded.slug, loaded.token, view.with_(lang=None), data_grain, loaded, label)
