@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
-
 MAX_SERIES = 6  # more services than this and the time series shows their total
 MAX_BARS = 40  # more services than this and the bars show the worst and best 20
 
