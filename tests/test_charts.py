@@ -222,7 +222,7 @@ TITLES = {
 }
 SELECTIONS = {
     "heatmap": ("cell", "point", {"fields": ["service", "kpi"]}),
-    "time_series": ("brush", "interval", {"encodings": ["x"]}),
+    "time_series": ("point", "point", {"fields": ["period", "series"], "nearest": True, "on": "click"}),
     "gap_bars": ("bar", "point", {"fields": ["label"]}),
     "gap_distribution": ("bin", "point", {"fields": ["bin_start"]}),
     "leaderboard": ("service", "point", {"fields": ["service"]}),
@@ -406,7 +406,9 @@ def test_every_chart_renders_with_its_locale_title_and_tooltips(name, lang):
     assert spec["config"]["locale"] == locale_config(lang)
     assert spec["config"]["font"] == FONT  # the theme travels with the spec
     if name in TITLES:
-        assert title_text(spec) == t(TITLES[name], lang)
+        # The status bar draws its title as a mark (it shortens with the width); all have it as name.
+        assert spec["description"] == t(TITLES[name], lang)
+        assert title_text(spec) == (None if name == "status_bar" else t(TITLES[name], lang))
     assert any(unit.get("encoding", {}).get("tooltip") for unit in layers(spec)), "no tooltip"
     texts = svg_texts(chart)
     if name in TITLES:
@@ -476,7 +478,9 @@ def test_heatmap_encodings_scale_and_sorting():
         "nominal",
         ["Admissions", "Étudiants", "Qualité"],
     )
-    assert x["axis"]["labelAngle"] == -40
+    # Every column label is drawn, slanted or upright depending on the cell width in the browser.
+    assert x["axis"]["labelOverlap"] is False
+    assert x["axis"]["labelAngle"] == {"expr": "bandwidth('x') >= 30 ? -40 : -90"}
     colour = rect["encoding"]["color"]
     assert colour["condition"]["test"] == "isValid(datum._gap)"
     assert colour["value"] == "#DCDCDC"
@@ -485,6 +489,7 @@ def test_heatmap_encodings_scale_and_sorting():
     assert scale["range"] == ["#D55E00", "#F4F4F2", "#0072B2"]
     assert text["encoding"]["text"]["field"] == "_symbol"
     assert text["mark"]["font"] == SYMBOL_FONT
+    assert text["mark"]["aria"] is False and "tooltip" not in text["encoding"]
 
 
 def test_heatmap_data_carries_symbols_ratios_and_units():
@@ -588,8 +593,14 @@ def test_time_series_single_series_layers_and_legends():
     }
     # Altair hoists the selection to the top and points it at the layer that owns it.
     assert spec["params"] == [
-        {"name": "brush", "select": {"type": "interval", "encodings": ["x"]}, "views": [points["name"]]}
+        {
+            "name": "point",
+            "select": {"type": "point", "fields": ["period", "series"], "nearest": True, "on": "click"},
+            "views": [points["name"]],
+        }
     ]
+    # Bands and lines are for the eye; the points carry the values for assistive technology.
+    assert [u["mark"].get("aria") for u in units] == [False] * 6 + [None, None]
 
 
 def test_time_series_projection_starts_at_the_last_actual():
@@ -847,6 +858,15 @@ def test_leaderboard_english_plural_and_no_change_column():
     assert values(spec, layers(spec)[0])[0]["change"] is None
 
 
+def svg_root(chart: alt.TopLevelMixin) -> str:
+    return vlc.vegalite_to_svg(chart.to_json())
+
+
+def text_elements(svg: str) -> list[tuple[str, str]]:
+    """(attributes, text) of every <text> element of an SVG."""
+    return [(attrs, html.unescape(text)) for attrs, text in re.findall(r"<text([^>]*)>([^<]*)</text>", svg)]
+
+
 @pytest.mark.parametrize(
     "counts",
     [
@@ -856,29 +876,63 @@ def test_leaderboard_english_plural_and_no_change_column():
     ],
     ids=["long", "wide", "repeated"],
 )
-def test_status_bar_segments_and_legend_counts(counts):
-    chart = C.status_bar(counts, "fr")
+def test_status_bar_segments_and_key_counts(counts):
+    chart = C.status_bar(counts, "fr", width=470)
     spec = chart.to_dict()
-    bars, text = layers(spec)
+    bars, counts_text, key_symbols, key_labels, title = layers(spec)
     rows = values(spec, bars)
     assert [(r["status"], r["count"]) for r in rows] == [("on", 31), ("watch", 6), ("off", 12), ("none", 3)]
     assert [round(r["_x1"], 4) for r in rows] == [round(x / 52, 4) for x in (31, 37, 49, 52)]
-    assert bars["encoding"]["color"]["scale"]["domain"] == [
-        "Atteint (31)",
-        "À surveiller (6)",
-        "Non atteint (12)",
-        "Sans objectif (3)",
-    ]
+    domain = ["Atteint (31)", "À surveiller (6)", "Non atteint (12)", "Sans objectif (3)"]
+    assert bars["encoding"]["color"]["scale"]["domain"] == domain
     assert bars["encoding"]["color"]["scale"]["range"] == list(C.STATUS_COLORS.values())
-    texts = svg_texts(chart)
-    assert {"✓ 31", "! 6", "✗ 12"} <= set(texts) and "– 3" not in texts  # too narrow for an inline label
+    assert key_labels["encoding"]["text"]["field"] == "_status"
+    assert key_symbols["encoding"]["color"] == bars["encoding"]["color"]
+    assert title["encoding"]["text"] == {"value": "Statut des indicateurs"}
+    # A 44-pixel bar below a 28-pixel title row, then two rows of key.
+    assert (bars["encoding"]["y"], bars["encoding"]["y2"]) == ({"value": 28}, {"value": 72})
+    assert spec["height"] == 28 + 44 + 14 + 2 * 22
+    texts = {text for _, text in text_elements(svg_root(chart))}
+    assert set(domain) <= texts
+    assert {"✓ 31", "! 6", "✗ 12"} <= texts
+    assert "– 3" not in texts  # 3/52 of the width is too narrow for a count: the key has it
+
+
+def test_status_bar_fits_any_width_without_squeezing_the_bar():
+    """Streamlit stretches charts with autosize "fit" (the whole chart in `height` pixels) unless the
+    spec sets its own: the bar asks for "fit-x", and draws its title and key as marks that shorten
+    with the drawn width, so nothing outside the plot can outgrow a narrow container."""
+    spec = C.status_bar(status_counts(), "fr").to_dict()
+    assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}
+    assert "title" not in spec and "legend" not in json.dumps(layers(spec)[0]["encoding"]["color"]).replace(
+        '"legend": null', ""
+    )
+    limits = [u["mark"]["limit"]["expr"] for u in layers(spec) if "limit" in u["mark"]]
+    assert limits and all("width" in limit for limit in limits)
+    for width, columns in ((160, 1), (280, 1), (470, 2)):
+        svg = svg_root(C.status_bar(status_counts(), "fr", width=width))
+        assert re.search(rf'<svg[^>]* width="{width}"', svg)
+        bar_paths = re.findall(
+            r'<path[^>]*aria-roledescription="bar"[^>]*d="M([\d.]+),([\d.]+)h([\d.]+)v([\d.]+)', svg
+        )
+        assert len(bar_paths) == 4 and all(float(h) == 44 for *_, h in bar_paths)
+        assert sum(float(w) for _, _, w, _ in bar_paths) > width * 0.85  # the bar spans the chart
+        key_x = {
+            attrs.split("translate(")[1].split(",")[0]
+            for attrs, text in text_elements(svg)
+            if "(" in text and "translate(" in attrs
+        }
+        assert len(key_x) == columns, (width, key_x)
 
 
 def test_status_bar_drops_zero_counts_and_hides_title_on_request():
     counts = pl.DataFrame({"status": ["on", "off"], "count": [4, 0]})
     spec = C.status_bar(counts, "en", title="").to_dict()
-    assert "title" not in spec
-    assert layers(spec)[0]["encoding"]["color"]["scale"]["domain"] == ["On target (4)"]
+    assert "title" not in spec and spec["description"] == "KPI status"
+    units = layers(spec)
+    assert len(units) == 4 and units[0]["encoding"]["y"] == {"value": 0}
+    assert units[0]["encoding"]["color"]["scale"]["domain"] == ["On target (4)"]
+    assert spec["height"] == 44 + 14 + 22
     with pytest.raises(ValueError, match="exactly one row"):
         C.status_bar(pl.DataFrame({"n_on": [1, 2], "n_watch": 0, "n_off": 0, "n_none": 0}), "fr")
 
@@ -899,3 +953,213 @@ def test_sparkline_sorts_periods_before_taking_the_last_point():
     assert frame.get_column("period").to_list() != sorted(frame.get_column("period").to_list())
     spec = C.sparkline(frame, "fr").to_dict()
     assert [(r["status"], r["actual"]) for r in values(spec, layers(spec)[-1])] == [("on", 4.0)]
+
+
+# --- Accessibility, clicks, period names, column labels ----------------------------------------------------
+
+# Builders with every optional layer drawn, on top of the plain ones in BUILDERS.
+FULL = {
+    **{name: (lambda name=name: build(name)) for name in BUILDERS},
+    "time_series_full": lambda: C.time_series(
+        series_frame(), "fr", grain="month", unit="%", compare_label="N-1", projection=projection_frame()
+    ),
+    "time_series_multi": lambda: C.time_series(
+        series_frame(series=("Pédagogie", "Admissions")), "en", grain="quarter", unit="k€"
+    ),
+    "time_series_bare": lambda: C.time_series(
+        series_frame().select("period", "series", "actual"), "fr", grain="year", unit=None
+    ),
+    "gap_bars_negative": lambda: C.gap_bars(bars_frame().with_columns(pl.col("gap_pct") - 50), "fr"),
+    "leaderboard_low": lambda: C.leaderboard(leaderboard_frame().with_columns(score=pl.lit(0.05)), "fr"),
+    "status_bar_untitled": lambda: C.status_bar(status_counts(), "en", title=""),
+    "heatmap_tall": lambda: C.heatmap(grid_frame(40, 3), "en", rows="service", cols="kpi"),
+}
+
+
+def describes(unit: dict) -> bool:
+    encoding = unit.get("encoding", {})
+    return bool(encoding.get("tooltip") or encoding.get("description"))
+
+
+@pytest.mark.parametrize("name", sorted(FULL))
+def test_every_mark_is_described_or_hidden_from_assistive_technology(name):
+    """Rule (axe `svg-img-alt`): Vega gives the items of every mark role="graphics-symbol", which
+    needs a text alternative. So every mark of every layer either has `aria: false` in its mark
+    definition (decorative: rules, bands, lines, labels repeating a described mark) or carries a
+    tooltip or description encoding (Vega-Lite turns it into each item's aria-label). Interval
+    selections are refused outright: their brush marks cannot be hidden."""
+    spec = FULL[name]().to_dict()
+    units = layers(spec)
+    assert units
+    for unit in units:
+        mark = unit["mark"] if isinstance(unit["mark"], dict) else {"type": unit["mark"]}
+        assert mark.get("aria") is False or describes(unit), (name, mark["type"], unit.get("encoding"))
+    # Something is left for a screen reader to read.
+    assert any(mark_type(u) != "text" and u["mark"].get("aria") is not False and describes(u) for u in units)
+    assert all(p["select"]["type"] == "point" for p in params(spec))
+
+
+@pytest.mark.parametrize("name", sorted(FULL))
+def test_every_chart_has_an_accessible_name(name):
+    spec = FULL[name]().to_dict()
+    assert isinstance(spec.get("description"), str) and spec["description"].strip()
+    if "title" in spec:
+        assert spec["description"] == title_text(spec)
+
+
+def test_sparkline_and_custom_titles_name_the_chart():
+    assert C.sparkline(sparkline_frame(), "fr").to_dict()["description"] == t(
+        "charts.sparkline.description", "fr"
+    )
+    assert (
+        C.gap_bars(bars_frame(), "en", title="KPIs of Finance").to_dict()["description"] == "KPIs of Finance"
+    )
+    assert C.heatmap(heat_small(), "en", title="Grid").to_dict()["description"] == "Grid"
+
+
+def marks_in_vega(chart: alt.TopLevelMixin) -> list[dict]:
+    """Every mark of the compiled Vega spec (what the browser runs)."""
+
+    def walk(marks: list[dict]) -> list[dict]:
+        return [m for mark in marks for m in [mark, *walk(mark.get("marks", []))]]
+
+    return walk(json.loads(json.dumps(vlc.vegalite_to_vega(chart.to_json())))["marks"])
+
+
+@pytest.mark.parametrize(
+    ("name", "covering_text"),
+    [
+        ("heatmap", "symbol in the cell"),
+        ("leaderboard", "score on the bar"),
+        ("status_bar", "count in the segment"),
+    ],
+)
+def test_texts_over_clickable_marks_let_clicks_through(name, covering_text):
+    """A text drawn over a selectable mark must not catch the click (Playwright: "<text> intercepts
+    pointer events"): Vega-Lite compiles a text without tooltip or selection to interactive: false."""
+    marks = marks_in_vega(build(name))
+    selectable = [m for m in marks if m["type"] == "rect" and m.get("interactive") is True]
+    assert selectable, name
+    over = [m for m in marks if m["type"] == "text" and "tooltip" not in m["encode"]["update"]]
+    assert over, covering_text
+    assert all(m["interactive"] is False and m["aria"] is False for m in over)
+    if name == "heatmap":
+        assert len([m for m in marks if m["type"] == "text"]) == 1
+
+
+def test_time_series_click_picks_the_nearest_point_and_shows_its_tooltip():
+    marks = marks_in_vega(build("time_series"))
+    voronoi = next(m for m in marks if m["name"].endswith("_voronoi"))
+    # The invisible cells that catch clicks near a point are hidden from assistive technology and
+    # still show the point's tooltip.
+    assert voronoi["aria"] is False and "tooltip" in voronoi["encode"]["update"]
+    assert not [m for m in marks if "brush" in m["name"]]
+
+
+def aria_labels(chart: alt.TopLevelMixin) -> list[str]:
+    return [
+        html.unescape(x) for x in re.findall(r'aria-label="([^"]*)"', vlc.vegalite_to_svg(chart.to_json()))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "grain", "periods", "names"),
+    [
+        (
+            "en",
+            "quarter",
+            [date(2025, 10, 1), date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1)],
+            ["Q4 2025", "Q1 2026", "Q2 2026", "Q3 2026"],
+        ),
+        ("fr", "quarter", [date(2026, 1, 1), date(2026, 10, 1)], ["T1 2026", "T4 2026"]),
+        ("fr", "month", [date(2026, 1, 1), date(2026, 12, 1)], ["janvier 2026", "décembre 2026"]),
+        ("en", "week", [date(2026, 3, 16), date(2026, 3, 23)], ["W12 2026", "W13 2026"]),
+        ("fr", "year", [date(2025, 1, 1), date(2026, 1, 1)], ["2025", "2026"]),
+    ],
+)
+def test_time_series_tooltips_name_periods_like_the_tables(lang, grain, periods, names):
+    """The quarter starting in January is Q1: period names come from lib.periods.period_label, not
+    from Vega date functions (local time, no fiscal years)."""
+    frame = pl.DataFrame({"period": periods, "series": "S", "actual": [1.5 + i for i in range(len(periods))]})
+    chart = C.time_series(frame, lang, grain=grain, unit=None)
+    period = t("charts.field.period", lang)
+    labels = [x for x in aria_labels(chart) if f"{period}: " in x]
+    assert [x.split(f"{period}: ")[1].split(";")[0] for x in labels] == names
+    assert "quarter(" not in chart.to_json() and "timeFormat(datum" not in chart.to_json().replace(
+        "timeFormat(datum.value, '%Y-%m-%d')", ""
+    )
+    if grain == "quarter":
+        assert set(names) <= set(svg_texts(chart))  # axis labels too
+
+
+def test_time_series_projection_and_fiscal_labels_share_period_names():
+    frame = pl.DataFrame(
+        {
+            "period": [date(2024, 9, 1), date(2024, 12, 1)],
+            "series": "S",
+            "actual": [1.0, 2.0],
+            "label": ["T1 2024-2025", "T2 2024-2025"],
+        }
+    )
+    projection = pl.DataFrame(
+        {"period": [date(2025, 3, 1)], "series": ["S"], "mean": [3.0], "low": [2.5], "high": [3.5]}
+    )
+    chart = C.time_series(frame, "fr", grain="quarter", unit=None, projection=projection)
+    labels = [x for x in aria_labels(chart) if "Période: " in x]
+    named = sorted(x.split("Période: ")[1].split(";")[0] for x in labels)
+    # The projected quarter has no label in the frame: it is named by the calendar.
+    assert named == ["T1 2024-2025", "T1 2025", "T2 2024-2025"]
+
+
+def test_sparkline_tooltips_name_quarters():
+    frame = (
+        sparkline_frame()
+        .head(3)
+        .with_columns(pl.Series("period", [date(2025, 7, 1), date(2025, 10, 1), date(2026, 1, 1)]))
+    )
+    labels = aria_labels(C.sparkline(frame, "en", grain="quarter"))
+    assert [x.split("Period: ")[1].split(";")[0] for x in labels if "Period: " in x][:3] == [
+        "Q3 2025",
+        "Q4 2025",
+        "Q1 2026",
+    ]
+
+
+ELEVEN = [
+    "Admissions",
+    "Communication",
+    "Finances",
+    "Formation continue",
+    "International",
+    "Logistique",
+    "Pédagogie",
+    "Qualité",
+    "Relations entreprises",
+    "Ressources humaines",
+    "Systèmes d'information",
+]
+
+
+@pytest.mark.parametrize(("width", "angle"), [(None, -40), (380, -40), (200, -90)])
+def test_heatmap_draws_every_column_label(width, angle):
+    frame = pl.DataFrame(
+        [
+            {
+                "service": s,
+                "kpi": k,
+                "gap_pct": 1.0,
+                "status": "on",
+                "actual": 1.0,
+                "target": 1.0,
+                "unit": "%",
+            }
+            for k in ("Effectif", "Délai de réponse aux demandes")
+            for s in ELEVEN
+        ]
+    )
+    chart = C.heatmap(frame, "fr", rows="kpi", cols="service")
+    if width:
+        chart = chart.properties(width=width)  # what a page stretching the chart does
+    drawn = {text: attrs for attrs, text in text_elements(svg_root(chart)) if text in ELEVEN}
+    assert sorted(drawn) == sorted(ELEVEN)
+    assert all('opacity="1"' in attrs and f"rotate({angle})" in attrs for attrs in drawn.values())

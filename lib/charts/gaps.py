@@ -126,14 +126,15 @@ def gap_bars(
         )
         .add_params(bar)
     )
-    zero = alt.Chart().mark_rule(color=RULE, strokeWidth=1).encode(x=alt.datum(0))
-    right = base.transform_filter("datum._x >= 0").mark_text(align="left", dx=5, color=INK, font=SYMBOL_FONT)
-    left = base.transform_filter("datum._x < 0").mark_text(align="right", dx=-5, color=INK, font=SYMBOL_FONT)
+    # The zero rule and the value labels repeat what each bar's description says: hidden from
+    # assistive technology (aria=False). The labels keep their tooltip, so hovering them still helps.
+    zero = alt.Chart().mark_rule(color=RULE, strokeWidth=1, aria=False).encode(x=alt.datum(0))
+    text = {"color": INK, "font": SYMBOL_FONT, "aria": False}
+    right = base.transform_filter("datum._x >= 0").mark_text(align="left", dx=5, **text)
+    left = base.transform_filter("datum._x < 0").mark_text(align="right", dx=-5, **text)
     labels = [side.encode(x=alt.X("_x:Q"), text="_value:N") for side in (right, left)]
-    chart = alt.layer(bars, zero, *labels).properties(
-        height=alt.Step(24),
-        title=title if title is not None else t("charts.gaps.title", lang),
-    )
+    title = title if title is not None else t("charts.gaps.title", lang)
+    chart = alt.layer(bars, zero, *labels).properties(height=alt.Step(24), title=title, description=title)
     return configure_locale(chart, lang)
 
 
@@ -237,7 +238,7 @@ def gap_distribution(frame: pl.DataFrame, lang: str, *, title: str | None = None
         )
         .add_params(selected)
     )
-    zero = alt.Chart().mark_rule(color=RULE, strokeWidth=1.2).encode(x=alt.datum(0))
+    zero = alt.Chart().mark_rule(color=RULE, strokeWidth=1.2, aria=False).encode(x=alt.datum(0))
     layers = [bars, zero]
     overflow = (
         data.filter(pl.col("overflow").is_not_null())
@@ -254,10 +255,9 @@ def gap_distribution(frame: pl.DataFrame, lang: str, *, title: str | None = None
                 _text="datum.overflow == 'below' ? '<\u202f' + format(datum._end, '.0%') : "
                 "'≥\u202f' + format(datum._start, '.0%')",
             )
-            .mark_text(dy=-8, fontSize=11, color=MUTED)
+            .mark_text(dy=-8, fontSize=11, color=MUTED, aria=False)
             .encode(x="_mid:Q", y="count:Q", text="_text:N")
         )
-    chart = alt.layer(*layers).properties(
-        height=220, title=title if title is not None else t("charts.gaps.distribution_title", lang)
-    )
+    title = title if title is not None else t("charts.gaps.distribution_title", lang)
+    chart = alt.layer(*layers).properties(height=220, title=title, description=title)
     return configure_locale(chart, lang)

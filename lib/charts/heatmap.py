@@ -34,6 +34,11 @@ from lib.model import STATUSES
 
 # Text on the darker blue end reads better in white; everywhere else dark ink contrasts more.
 _WHITE_TEXT_FROM = 0.15
+# Column labels: angled while cells are wide enough for slanted text not to touch, else upright (a
+# page stretching the chart to its container decides the cell width, so the browser picks).
+_SLANT_FROM = 30  # pixels of cell width
+_COLUMN_LABEL_ANGLE = f"bandwidth('x') >= {_SLANT_FROM} ? -40 : -90"
+_COLUMN_LABEL_SIZE = "bandwidth('x') >= 14 ? 12 : 10"
 
 
 def _sizes(n_rows: int, n_cols: int) -> tuple[int, int]:
@@ -82,7 +87,17 @@ def heatmap(
         f"{cols}:N",
         sort=col_values,
         title=None,
-        axis=alt.Axis(orient="top", labelAngle=-40, labelAlign="left", labelLimit=210, labelPadding=6),
+        axis=alt.Axis(
+            orient="top",
+            labelAngle=alt.ExprRef(_COLUMN_LABEL_ANGLE),
+            labelFontSize=alt.ExprRef(_COLUMN_LABEL_SIZE),
+            labelAlign="left",
+            labelBaseline="middle",
+            labelLimit=210,
+            labelPadding=6,
+            # Every column is named: a dropped label would leave a column nobody can identify.
+            labelOverlap=False,
+        ),
     )
     y = alt.Y(f"{rows}:N", sort=row_values, title=None, axis=alt.Axis(labelLimit=300))
     tooltip = [
@@ -124,36 +139,37 @@ def heatmap(
         )
         .otherwise(alt.value(GAP_MISSING))
     )
-    base = (
-        alt.Chart(data)
-        .transform_calculate(
+    base = alt.Chart(data).encode(x=x, y=y)
+    rects = (
+        base.transform_calculate(
             _actual_text=value_text("actual", suffix_field="_suffix"),
             _target_text=value_text("target", suffix_field="_suffix"),
             _gap_text=signed_percent_text("_gap"),
         )
-        .encode(x=x, y=y, tooltip=tooltip)
+        .mark_rect(stroke="white", strokeWidth=1, cornerRadius=2, invalid="show")
+        .encode(
+            color=colour,
+            tooltip=tooltip,
+            stroke=alt.when(cell, empty=False).then(alt.value(INK)).otherwise(alt.value("white")),
+            strokeWidth=alt.when(cell, empty=False).then(alt.value(2.5)).otherwise(alt.value(1)),
+        )
     )
-    rects = base.mark_rect(stroke="white", strokeWidth=1, cornerRadius=2, invalid="show").encode(
-        color=colour,
-        stroke=alt.when(cell, empty=False).then(alt.value(INK)).otherwise(alt.value("white")),
-        strokeWidth=alt.when(cell, empty=False).then(alt.value(2.5)).otherwise(alt.value(1)),
-    )
+    # The symbol repeats the status the cell's description already gives (aria=False), and without a
+    # tooltip Vega-Lite makes it non-interactive: a click or hover on it reaches the cell beneath.
     symbols = base.mark_text(
-        font=SYMBOL_FONT, fontSize=13 if cell_height >= 20 else 11, fontWeight=600
+        font=SYMBOL_FONT, fontSize=13 if cell_height >= 20 else 11, fontWeight=600, aria=False
     ).encode(
         text="_symbol:N",
         color=alt.when(f"datum._gap >= {_WHITE_TEXT_FROM}")
         .then(alt.value("white"))
         .otherwise(alt.value(INK)),
     )
+    title = title if title is not None else t("charts.heatmap.title", lang)
     chart = alt.layer(rects.add_params(cell), symbols).properties(
         width=alt.Step(cell_width),
         height=alt.Step(cell_height),
-        title=alt.Title(
-            title if title is not None else t("charts.heatmap.title", lang),
-            subtitle=_key(lang),
-            subtitleFont=SYMBOL_FONT,
-        ),
+        title=alt.Title(title, subtitle=_key(lang), subtitleFont=SYMBOL_FONT),
+        description=title,
     )
     return configure_locale(chart, lang)
 

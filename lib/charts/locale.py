@@ -89,9 +89,9 @@ PERCENT = ".0%"  # ratios on axes: 85 %
 PERCENT_1 = ".1%"  # 85,0 %
 SIGNED_PERCENT = "+.1%"  # gaps: +3,2 % / −1,0 %
 
-# Axis label and tooltip date formats per grain (quarters and fiscal years get their own labels).
+# Axis label formats per grain (quarters and fiscal years get their own labels; tooltips name periods
+# with lib.periods.period_label).
 AXIS_TIME = {"day": "%e %b", "week": "%e %b", "month": "%b %Y", "quarter": "%b %Y", "year": "%Y"}
-TOOLTIP_TIME = {"day": "%e %B %Y", "week": "%e %B %Y", "month": "%B %Y", "quarter": "%B %Y", "year": "%Y"}
 
 
 def lang_or_default(lang: str) -> str:

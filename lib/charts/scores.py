@@ -23,7 +23,15 @@ from lib.model import STATUSES
 
 _UP, _DOWN = "#00704F", "#A84A00"  # darker status hues: readable as text on white (≥ 4.5:1)
 _TRACK = "#EDF0F3"
-_MIN_SHARE_FOR_TEXT = 0.09  # a segment narrower than this gets no inline label (the legend has it)
+# Status bar layout, in pixels from the top: it draws its own title and key inside the plot, where
+# they shorten with the width the page gives (a Vega title or legend wider than a stretched chart
+# would squeeze the bar to nothing).
+_MIN_TEXT_PIXELS = 38  # a segment narrower than this gets no inline count (the key has it)
+_TITLE_ROW = 28
+_BAR_HEIGHT = 44
+_KEY_GAP, _KEY_ROW = 14, 22
+_KEY_CHAR = 6.8  # pixels per character of a 13-pixel key label, generously
+_KEY_INDENT = 18  # the square and the space after it
 _MIN_SCORE_INSIDE = 0.12  # a bar shorter than this cannot hold its own label
 
 
@@ -73,7 +81,7 @@ def leaderboard(frame: pl.DataFrame, lang: str, *, title: str | None = None) -> 
             _change=_points_text(lang),
             _score=f"isValid(datum.score) ? format(datum.score, '{PERCENT_1}') : '–'",
         )
-        .encode(y=y, tooltip=tooltip)
+        .encode(y=y)
     )
     score_x = alt.X(
         "score:Q",
@@ -81,40 +89,48 @@ def leaderboard(frame: pl.DataFrame, lang: str, *, title: str | None = None) -> 
         scale=alt.Scale(domain=[0, 1], nice=False),
         axis=alt.Axis(format=PERCENT, values=[0, 0.25, 0.5, 0.75, 1]),
     )
-    track = base.mark_bar(color=_TRACK, height={"band": 0.62}, cornerRadiusEnd=0).encode(
-        x=alt.datum(1), x2=alt.datum(0)
+    # Only the bars are described to assistive technology; the track and the texts repeat them
+    # (aria=False). The track and the texts beside it keep the tooltip (hovering the row helps); the
+    # score written on the bar has none, so it is not interactive and a click on it reaches the bar.
+    track = base.mark_bar(color=_TRACK, height={"band": 0.62}, cornerRadiusEnd=0, aria=False).encode(
+        x=alt.datum(1), x2=alt.datum(0), tooltip=tooltip
     )
     bars = (
         base.mark_bar(color=ACCENT, height={"band": 0.62})
-        .encode(x=score_x, opacity=alt.when(selected).then(alt.value(1.0)).otherwise(alt.value(0.4)))
+        .encode(
+            x=score_x,
+            opacity=alt.when(selected).then(alt.value(1.0)).otherwise(alt.value(0.4)),
+            tooltip=tooltip,
+        )
         .add_params(selected)
     )
     # The score sits inside the end of its bar (white on blue, 5:1), outside when the bar is too short;
     # outside it would collide with the change written past 100 %.
     inside = base.transform_filter(f"datum.score >= {_MIN_SCORE_INSIDE}").mark_text(
-        align="right", dx=-6, color="white", fontWeight=600
+        align="right", dx=-6, color="white", fontWeight=600, aria=False
     )
     outside = base.transform_filter(f"datum.score < {_MIN_SCORE_INSIDE}").mark_text(
-        align="left", dx=5, color=INK, fontWeight=600
+        align="left", dx=5, color=INK, fontWeight=600, aria=False
     )
     score_texts = [
-        side.encode(x="score:Q", text=alt.Text("score:Q", format=PERCENT)) for side in (inside, outside)
+        inside.encode(x="score:Q", text=alt.Text("score:Q", format=PERCENT)),
+        outside.encode(x="score:Q", text=alt.Text("score:Q", format=PERCENT), tooltip=tooltip),
     ]
-    change_text = base.mark_text(align="left", dx=12).encode(
+    change_text = base.mark_text(align="left", dx=12, aria=False).encode(
         x=alt.datum(1),
         text="_change:N",
+        tooltip=tooltip,
         color=alt.when("datum.change > 0")
         .then(alt.value(_UP))
         .when("datum.change < 0")
         .then(alt.value(_DOWN))
         .otherwise(alt.value(MUTED)),
     )
+    title = title if title is not None else t("charts.leaderboard.title", lang)
     chart = alt.layer(track, bars, *score_texts, change_text).properties(
         height=alt.Step(26),
-        title=alt.Title(
-            title if title is not None else t("charts.leaderboard.title", lang),
-            subtitle=t("charts.leaderboard.subtitle", lang),
-        ),
+        title=alt.Title(title, subtitle=t("charts.leaderboard.subtitle", lang)),
+        description=title,
     )
     return configure_locale(chart, lang)
 
@@ -134,9 +150,12 @@ def _counts(counts: pl.DataFrame) -> pl.DataFrame:
 def status_bar(
     counts: pl.DataFrame, lang: str, *, title: str | None = None, width: int = 280
 ) -> alt.LayerChart:
-    """One bar split by status (on, watch, off, none) with symbol and count in each wide segment and
-    the status names with counts in the legend; click: point selection `status` with fields ["status"].
+    """A tile: title, one 44-pixel bar split by status (on, watch, off, none) with symbol and count in
+    each segment wide enough, and a two-column key of status names with counts; click a segment:
+    point selection `status` with fields ["status"]. `title=""` leaves the title out.
 
+    `width` applies when the page does not stretch the chart; stretched (`width="stretch"`), the chart
+    fills its container whatever its width, texts shortened with an ellipsis when too narrow.
     `counts`: columns status, count, or a single row of n_on, n_watch, n_off, n_none.
     """
     lang = lang_or_default(lang)
@@ -155,15 +174,32 @@ def status_bar(
         for s, c in data.select("status", "count").iter_rows()
     }
     present = list(labels)
+    top = _TITLE_ROW if title != "" else 0
+    key_top = top + _BAR_HEIGHT + _KEY_GAP
     data = data.with_columns(
         pl.col("status").replace_strict(labels, return_dtype=pl.String).alias("_status"),
         pl.col("status").replace_strict(STATUS_SYMBOLS, return_dtype=pl.String).alias("_symbol"),
         ((pl.col("_x0") + pl.col("_x1")) / 2).alias("_mid"),
         pl.col("count").cast(pl.Int64),
+        pl.int_range(pl.len()).alias("_i"),
     )
-    data = pick(data, ["status", "_status", "_symbol", "count", "_share", "_x0", "_x1", "_mid"])
+    data = pick(data, ["status", "_status", "_symbol", "count", "_share", "_x0", "_x1", "_mid", "_i"])
+    # The key fills two columns, row by row in status order, when the drawn width (the `width`
+    # signal) holds its longest label twice; else one column, and the chart grows downwards.
+    longest = max((len(label) for label in labels.values()), default=0)
+    two = f"(width >= {2 * (_KEY_INDENT + round(longest * _KEY_CHAR) + 12)})"
+    key_x = f"{two} ? (datum._i % 2) * width / 2 : 0"
+    key_y = f"{key_top + _KEY_ROW / 2} + ({two} ? floor(datum._i / 2) : datum._i) * {_KEY_ROW}"
+    height = key_top + max((len(present) + 1) // 2, 1) * _KEY_ROW
+
     selected = alt.selection_point(name="status", fields=["status"])
-    x = alt.X("_x0:Q", axis=None, scale=alt.Scale(domain=[0, 1], nice=False))
+    unit = alt.Scale(domain=[0, 1], nice=False, zero=False)
+    colour = alt.Color(
+        "_status:N",
+        title=None,
+        scale=alt.Scale(domain=[labels[s] for s in present], range=[STATUS_COLORS[s] for s in present]),
+        legend=None,
+    )
     tooltip = [
         alt.Tooltip("_label:N", title=t("charts.field.status", lang)),
         alt.Tooltip("count:Q", title=t("charts.field.count", lang), format=",d"),
@@ -173,30 +209,64 @@ def status_bar(
     label_expr = " : ".join(f"datum.status == {literal(s)} ? {literal(n)}" for s, n in names.items())
     base = alt.Chart(data).transform_calculate(_label=f"{label_expr} : ''" if names else "''")
     bars = (
-        base.mark_bar(cornerRadius=0, stroke="white", strokeWidth=1.5, height=26)
+        base.mark_bar(cornerRadius=0, stroke="white", strokeWidth=2)
         .encode(
-            x=x,
+            y=alt.value(top),
+            y2=alt.value(top + _BAR_HEIGHT),
+            x=alt.X("_x0:Q", axis=None, scale=unit),
             x2="_x1:Q",
-            color=alt.Color(
-                "_status:N",
-                title=None,
-                scale=alt.Scale(
-                    domain=[labels[s] for s in present], range=[STATUS_COLORS[s] for s in present]
-                ),
-                legend=alt.Legend(orient="bottom", direction="horizontal", columns=2, symbolType="square"),
-            ),
+            color=colour,
             opacity=alt.when(selected).then(alt.value(1.0)).otherwise(alt.value(0.4)),
             tooltip=tooltip,
         )
         .add_params(selected)
     )
-    text = (
-        base.transform_filter(f"datum._share >= {_MIN_SHARE_FOR_TEXT}")
-        .transform_calculate(_text="datum._symbol + ' ' + format(datum.count, ',d')")
-        .mark_text(font=SYMBOL_FONT, color=INK, fontWeight=600, fontSize=12)
-        .encode(x="_mid:Q", text="_text:N", tooltip=tooltip)
+    # Texts repeat what each segment's description says (aria=False), and without a tooltip they are
+    # not interactive: a click on a count reaches its segment. `width` is the drawn width (signal).
+    text = {"font": SYMBOL_FONT, "color": INK, "aria": False, "baseline": "middle"}
+    counts_text = (
+        base.transform_calculate(_text="datum._symbol + ' ' + format(datum.count, ',d')")
+        .mark_text(fontWeight=600, fontSize=14, **text)
+        .encode(
+            y=alt.value(top + _BAR_HEIGHT / 2),
+            x=alt.X("_mid:Q", scale=unit),
+            # Empty rather than transparent: a hidden count near the end would still widen the chart.
+            text=alt.when(f"datum._share * width >= {_MIN_TEXT_PIXELS}")
+            .then(alt.Text("_text:N"))
+            .otherwise(alt.value("")),
+        )
     )
-    chart = alt.layer(bars, text).properties(width=width, height=26)
+    key_position = {"x": alt.value(alt.ExprRef(key_x)), "y": alt.value(alt.ExprRef(key_y))}
+    key_symbols = base.mark_point(
+        shape="square", filled=True, size=120, opacity=1, xOffset=6, aria=False
+    ).encode(color=colour, **key_position)
+    key_labels = base.mark_text(
+        align="left",
+        dx=16,
+        fontSize=13,
+        limit=alt.ExprRef(f"max(0, ({two} ? width / 2 : width) - {_KEY_INDENT + 6})"),
+        **text,
+    ).encode(text="_status:N", **key_position)
+    layers = [bars, counts_text, key_symbols, key_labels]
+    heading = title or t("charts.status_bar.title", lang)
     if title != "":
-        chart = chart.properties(title=title if title is not None else t("charts.status_bar.title", lang))
+        layers.append(
+            alt.Chart(data.head(1))
+            .mark_text(
+                align="left",
+                fontSize=14,
+                fontWeight=600,
+                limit=alt.ExprRef("width"),
+                **text,
+            )
+            .encode(x=alt.value(0), y=alt.value(_TITLE_ROW / 2 - 4), text=alt.value(heading))
+        )
+    chart = alt.layer(*layers).properties(
+        width=width,
+        height=height,
+        description=heading,
+        # Fit the width only: with Streamlit's default ("fit") a stretched chart squeezes everything
+        # into the height it is given.
+        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+    )
     return configure_locale(chart, lang)

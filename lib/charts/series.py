@@ -24,16 +24,16 @@ from lib.charts.base import (
 from lib.charts.locale import (
     AXIS_TIME,
     NUMBER,
-    TOOLTIP_TIME,
     configure_locale,
     lang_or_default,
     month_ticks,
     unit_suffix,
 )
-from lib.charts.theme import ACCENT, FAINT, MUTED, SERIES_COLORS, STATUS_COLORS, STATUS_SHAPES
+from lib.charts.theme import ACCENT, FAINT, INK, MUTED, SERIES_COLORS, STATUS_COLORS, STATUS_SHAPES
 from lib.contract import GRAINS
 from lib.i18n import t
 from lib.model import STATUSES
+from lib.periods import period_label
 
 _MAX_TICKS = 12
 # Projection is dash-dot so it is not mistaken for the dashed target, in the legend too.
@@ -59,24 +59,17 @@ def _datetime(value: date) -> alt.DateTime:
     return alt.DateTime(year=value.year, month=value.month, date=value.day)
 
 
-def time_axis(periods: list[date], grain: str, lang: str, labels: dict[date, str] | None = None) -> alt.Axis:
-    """An x axis that labels each period once: `%b %Y` months with month-aligned ticks, years,
-    quarters (calendar ones, or the caller's `labels` such as fiscal quarters), days."""
+def time_axis(periods: list[date], grain: str, labels: dict[date, str] | None = None) -> alt.Axis:
+    """An x axis that labels each period once: `%b %Y` months with month-aligned ticks, years, days,
+    or the given `labels` (quarters, fiscal years) on one tick per period."""
     common = {"title": None, "labelFlush": False, "grid": False}
     if labels:
         ticks = _thin(sorted(labels))
         lookup = "{" + ", ".join(f"{literal(d.isoformat())}: {literal(labels[d])}" for d in ticks) + "}"
+        # Ticks and data dates are both read in the browser's local time, so the lookup key matches.
         return alt.Axis(
             values=[_datetime(d) for d in ticks],
             labelExpr=f"{lookup}[timeFormat(datum.value, '%Y-%m-%d')] || ''",
-            **common,
-        )
-    if grain == "quarter":
-        # Vega's quarter() counts from 1, unlike month() which counts from 0.
-        prefix = literal(t("charts.series.quarter_prefix", lang))
-        return alt.Axis(
-            values=[_datetime(d) for d in _thin(periods)],
-            labelExpr=f"{prefix} + quarter(datum.value) + ' ' + timeFormat(datum.value, '%Y')",
             **common,
         )
     if grain == "month" and periods:
@@ -89,15 +82,23 @@ def time_axis(periods: list[date], grain: str, lang: str, labels: dict[date, str
     return alt.Axis(format=AXIS_TIME.get(grain, "%e %b"), **common)
 
 
-def period_text(grain: str, lang: str, field: str = "period", label_field: str | None = None) -> str:
-    """Vega expression naming a row's period in a tooltip ('mars 2026', 'T1 2026', '2026')."""
-    if label_field:
-        return f"datum[{literal(label_field)}]"
-    ref = f"datum[{literal(field)}]"
-    if grain == "quarter":
-        prefix = literal(t("charts.series.quarter_prefix", lang))
-        return f"{prefix} + quarter({ref}) + ' ' + timeFormat({ref}, '%Y')"
-    return f"timeFormat({ref}, '{TOOLTIP_TIME.get(grain, '%e %B %Y')}')"
+def period_names(periods: list[date], grain: str, lang: str, given: dict[date, str] | None = None) -> dict:
+    """Each period's name ('mars 2026', 'T1 2026', 'S12 2026'), the caller's label first.
+
+    Names are made here rather than by Vega date functions, which read dates in the browser's time
+    zone and know nothing of fiscal quarters: the tooltip says what the tables say.
+    """
+    given = given or {}
+    return {p: given.get(p) or period_label(p, grain, lang) for p in periods}
+
+
+def with_period_text(frame: pl.DataFrame, names: dict[date, str]) -> pl.DataFrame:
+    """`frame` with `_period_text`, the name of its period (from `period_names`)."""
+    keys = frame.get_column("period").drop_nulls().unique().to_list()
+    mapping = {k: names.get(_as_date(k), "") for k in keys}
+    return frame.with_columns(
+        pl.col("period").replace_strict(mapping, default=None, return_dtype=pl.String).alias("_period_text")
+    )
 
 
 def _periods(*frames: pl.DataFrame) -> list[date]:
@@ -131,7 +132,8 @@ def time_series(
     title: str | None = None,
 ) -> alt.LayerChart:
     """Actual per series (line and points, point shape by status), target dashed, tolerance band,
-    comparison dotted, optional projection; drag on x: interval selection `brush` (encodings x).
+    comparison dotted, optional projection; click a point (the nearest one): point selection `point`
+    with fields ["period", "series"].
 
     Columns: period, series, actual; optional target, tol_low, tol_high, cmp_actual, status, label
     (period labels such as fiscal quarters), series_order. `projection`: period, series, mean[, low, high].
@@ -150,17 +152,21 @@ def time_series(
         data = with_status_label(status_codes(data), lang)
     series = ordered(data, "series", "series_order")
     single = len(series) <= 1
-    label_field = "label" if "label" in data.columns else None
-    labels = None
-    if label_field:
-        labels = {_as_date(p): str(lbl) for p, lbl in data.select("period", "label").unique().iter_rows()}
+    given = {}
+    if "label" in data.columns:
+        rows = data.select("period", "label").drop_nulls().unique().iter_rows()
+        given = {_as_date(p): str(lbl) for p, lbl in rows}
     proj = _projection(projection, data) if projection is not None else None
 
     suffix = unit_suffix(unit, lang)
     y_title = t("charts.series.y_unit", lang, unit=unit.strip()) if unit and unit.strip() else None
     y_title = y_title or t("charts.field.value", lang)
     periods = _periods(data, *([proj] if proj is not None else []))
-    x = alt.X("period:T", axis=time_axis(periods, grain, lang, labels))
+    names = period_names(periods, grain, lang, given)
+    data = with_period_text(data, names)
+    if proj is not None:
+        proj = with_period_text(proj, names)
+    x = alt.X("period:T", axis=time_axis(periods, grain, names if given or grain == "quarter" else None))
 
     def y(field: str) -> alt.Y:
         return alt.Y(f"{field}:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(format=NUMBER))
@@ -223,13 +229,21 @@ def time_series(
     def line_colour(default: str) -> alt.Color | alt.ColorValue:
         return alt.value(default) if single else series_colour
 
-    base = alt.Chart(pick(data, ["period", "series", *_VALUES, "status", "_status", "label"]))
+    base = alt.Chart(pick(data, ["period", "series", *_VALUES, "status", "_status", "_period_text"]))
+    # Bands and lines are drawn for the eye only (aria=False): every value they show is in the
+    # description of a point, which is what a screen reader reads.
     layers = []
     if has_band:
-        area = base.mark_area(opacity=0.22).encode(x=x, y=y("tol_low"), y2="tol_high:Q", detail="series:N")
+        area = base.mark_area(opacity=0.22, aria=False).encode(
+            x=x, y=y("tol_low"), y2="tol_high:Q", detail="series:N"
+        )
         layers.append(banded(area, band_names[0]))
     if has_projection_band:
-        area = alt.Chart(proj).mark_area(opacity=0.25).encode(x=x, y=y("low"), y2="high:Q", detail="series:N")
+        area = (
+            alt.Chart(proj)
+            .mark_area(opacity=0.25, aria=False)
+            .encode(x=x, y=y("low"), y2="high:Q", detail="series:N")
+        )
         layers.append(banded(area, band_names[1]))
     lines = [
         ("target", base, "target", 1.6, MUTED),
@@ -239,21 +253,18 @@ def time_series(
     ]
     for key, source, field, width, colour in lines:
         if key in present:
-            line = source.mark_line(strokeWidth=width).encode(
+            line = source.mark_line(strokeWidth=width, aria=False).encode(
                 x=x, y=y(field), color=line_colour(colour), detail="series:N"
             )
             layers.append(dashed(line, key))
     if "projection" in present:
-        layers.append(_projection_points(proj, x, y("mean"), grain, lang, suffix, single, series_colour))
+        layers.append(_projection_points(proj, x, y("mean"), lang, suffix, single, series_colour))
 
     tooltip = [alt.Tooltip("_period_text:N", title=t("charts.field.period", lang))]
     if not single:
         tooltip.append(alt.Tooltip("series:N", title=t("charts.field.series", lang)))
     tooltip.append(alt.Tooltip("_actual_text:N", title=t("charts.field.actual", lang)))
-    calculations = {
-        "_period_text": period_text(grain, lang, label_field=label_field),
-        "_actual_text": value_text("actual", suffix),
-    }
+    calculations = {"_actual_text": value_text("actual", suffix)}
     if "target" in present:
         tooltip.append(alt.Tooltip("_target_text:N", title=t("charts.field.target", lang)))
         calculations["_target_text"] = value_text("target", suffix)
@@ -275,24 +286,20 @@ def time_series(
         )
     else:
         encoding["color"] = alt.value(ACCENT) if single else series_colour
-    brush = alt.selection_interval(name="brush", encodings=["x"])
+    # A click picks the nearest point (no need to hit a 6-pixel marker); the page reads its period.
+    point = alt.selection_point(name="point", fields=["period", "series"], nearest=True, on="click")
+    encoding["stroke"] = alt.when(point, empty=False).then(alt.value(INK)).otherwise(alt.value("white"))
+    encoding["strokeWidth"] = alt.when(point, empty=False).then(alt.value(2)).otherwise(alt.value(1))
     points = (
         base.transform_filter("isValid(datum.actual)")
         .transform_calculate(**calculations)
-        .mark_point(
-            filled=True,
-            size=_point_size(data.height / max(len(series), 1)),
-            stroke="white",
-            strokeWidth=1,
-            opacity=1,
-        )
+        .mark_point(filled=True, size=_point_size(data.height / max(len(series), 1)), opacity=1)
         .encode(**encoding)
-        .add_params(brush)
+        .add_params(point)
     )
     layers.append(points)
-    chart = alt.layer(*layers).properties(
-        height=280, title=title if title is not None else t("charts.series.title", lang)
-    )
+    title = title if title is not None else t("charts.series.title", lang)
+    chart = alt.layer(*layers).properties(height=280, title=title, description=title)
     return configure_locale(chart, lang)
 
 
@@ -332,7 +339,6 @@ def _projection_points(
     proj: pl.DataFrame,
     x: alt.X,
     y: alt.Y,
-    grain: str,
     lang: str,
     suffix: str,
     single: bool,
@@ -352,7 +358,6 @@ def _projection_points(
         alt.Chart(proj)
         .transform_filter("!datum._anchor")
         .transform_calculate(
-            _period_text=period_text(grain, lang),
             _mean_text=value_text("mean", suffix),
             _range_text=range_text,
         )
@@ -376,7 +381,9 @@ def sparkline(
         data = status_codes(data)
     else:
         data = data.with_columns(pl.lit("none").alias("status"))
-    data = pick(with_status_label(data, lang), ["period", "actual", "target", "status", "_status"])
+    data = with_status_label(data, lang)
+    data = with_period_text(data, period_names(_periods(data), grain, lang))
+    data = pick(data, ["period", "_period_text", "actual", "target", "status", "_status"])
     last = data.filter(pl.col("actual").is_not_null()).tail(1)
     x = alt.X("period:T", axis=None)
     y_scale = alt.Scale(zero=False, padding=3)
@@ -386,24 +393,23 @@ def sparkline(
         alt.Tooltip("_target_text:N", title=t("charts.field.target", lang)),
     ]
     base = alt.Chart(data).encode(x=x)
-    target = base.mark_line(strokeWidth=1, color=FAINT, strokeDash=[3, 2]).encode(
+    # The lines are for the eye (aria=False); the invisible hover points carry the values.
+    target = base.mark_line(strokeWidth=1, color=FAINT, strokeDash=[3, 2], aria=False).encode(
         y=alt.Y("target:Q", axis=None, scale=y_scale)
     )
-    actual = base.mark_line(strokeWidth=1.6, color=ACCENT).encode(
+    actual = base.mark_line(strokeWidth=1.6, color=ACCENT, aria=False).encode(
         y=alt.Y("actual:Q", axis=None, scale=y_scale)
     )
+    texts = {"_actual_text": value_text("actual"), "_target_text": value_text("target")}
     hover = (
-        base.transform_calculate(
-            _period_text=period_text(grain, lang),
-            _actual_text=value_text("actual"),
-            _target_text=value_text("target"),
-        )
+        base.transform_calculate(**texts)
         .mark_point(size=40, opacity=0)
         .encode(y=alt.Y("actual:Q", axis=None, scale=y_scale), tooltip=tooltip)
     )
     statuses = list(STATUSES)
     end = (
         alt.Chart(last)
+        .transform_calculate(**texts)
         .mark_point(filled=True, size=42, stroke="white", strokeWidth=0.8, opacity=1)
         .encode(
             x=x,
@@ -418,10 +424,13 @@ def sparkline(
                 scale=alt.Scale(domain=statuses, range=[STATUS_SHAPES[s] for s in statuses]),
                 legend=None,
             ),
-            tooltip=[alt.Tooltip("_status:N", title=t("charts.field.status", lang))],
+            tooltip=[*tooltip, alt.Tooltip("_status:N", title=t("charts.field.status", lang))],
         )
     )
     chart = alt.layer(target, actual, hover, end).properties(
-        width=width, height=height, padding={"left": 3, "right": 6, "top": 4, "bottom": 4}
+        width=width,
+        height=height,
+        padding={"left": 3, "right": 6, "top": 4, "bottom": 4},
+        description=t("charts.sparkline.description", lang),
     )
     return configure_locale(chart, lang)
