@@ -64,8 +64,9 @@ st.caption(t("overview.heatmap_help", lang))
 if ov.heatmap["service"].n_unique() < ov.services:
     st.caption(t("overview.ends_only", lang, shown=ov.heatmap["service"].n_unique(), total=ov.services))
 # The longer dimension runs down the page, so labels stay readable (52 KPIs × 11 services, or 500 × 4).
-tall = ov.heatmap["col"].n_unique() > ov.heatmap["service"].n_unique()
-rows, cols = ("col", "service") if tall else ("service", "col")
+by = ov.heatmap_by
+tall = ov.heatmap[by].n_unique() > ov.heatmap["service"].n_unique()
+rows, cols = (by, "service") if tall else ("service", by)
 event = st.altair_chart(
     charts.heatmap(ov.heatmap, lang, rows=rows, cols=cols),
     on_select="rerun",
@@ -74,7 +75,7 @@ event = st.altair_chart(
     theme=None,
 )
 if cells := event.selection.get("cell"):
-    open_explore(ctx.raw, service=cells[0].get("service"), **{ov.heatmap_by: cells[0].get("col")})
+    open_explore(ctx.raw, service=cells[0].get("service"), **{by: cells[0].get(by)})
 
 left, right = st.columns(2, gap="large")
 with left:

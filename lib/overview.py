@@ -26,7 +26,7 @@ class Overview:
     score_before: float | None
     reported: int  # series with a value at `at`
     expected: int  # series with a value somewhere in the range
-    heatmap: pl.DataFrame  # service, col (KPI or axis), gap_pct, status, actual, target, unit
+    heatmap: pl.DataFrame  # service, kpi or axis (see heatmap_by), gap_pct, status, actual, target, unit
     heatmap_by: str  # "kpi" or "axis"
     services: int  # services in the view (the heatmap and leaderboard may show fewer: ends only)
     leaderboard: pl.DataFrame  # service, score, change (score difference, 0.03 = 3 points), n_on, ...
@@ -62,7 +62,7 @@ def _axis_heatmap(now: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFrame:
     )
     return out.select(
         "service",
-        pl.col("axis").alias("col"),
+        "axis",
         "gap_pct",
         status.cast(model.STATUS).alias("status"),
         "score",
@@ -120,7 +120,7 @@ def build_overview(
     units = catalog.select(pl.col("kpi").cast(pl.Categorical), pl.col("unit"))
     if now.height <= HEATMAP_MAX_CELLS:
         heat = now.join(units, on="kpi", how="left").select(
-            "service", pl.col("kpi").alias("col"), "gap_pct", "status", "actual", "target", "unit"
+            "service", "kpi", "gap_pct", "status", "actual", "target", "unit"
         )
         heat_by = "kpi"
     else:

@@ -157,9 +157,9 @@ def test_leaderboard_without_a_comparison_has_no_change(compare):
 def test_heatmap_by_kpi():
     ov = small()
     assert ov.heatmap_by == "kpi"
-    heat = ov.heatmap.sort("service", "col")
-    assert heat.columns == ["service", "col", "gap_pct", "status", "actual", "target", "unit"]
-    assert strings(heat, "service", "col", "status", "unit") == [
+    heat = ov.heatmap.sort("service", "kpi")
+    assert heat.columns == ["service", "kpi", "gap_pct", "status", "actual", "target", "unit"]
+    assert strings(heat, "service", "kpi", "status", "unit") == [
         ("A", "k1", "on", "k1-unit"),
         ("A", "k2", "watch", "k2-unit"),
         ("A", "k3", "none", "k3-unit"),
@@ -272,12 +272,12 @@ def test_heatmap_by_axis_values():
     view = ViewState(start=MAR, end=date(2025, 3, 31), grain="month", compare="target")
     ov = overview(data, cat, view)
     assert ov.heatmap_by == "axis"
-    assert ov.heatmap.columns == ["service", "col", "gap_pct", "status", "score", "n_on", "n_watch", "n_off"]
-    for row in ov.heatmap.with_columns(pl.col("service", "col", "status").cast(pl.String)).iter_rows(
+    assert ov.heatmap.columns == ["service", "axis", "gap_pct", "status", "score", "n_on", "n_watch", "n_off"]
+    for row in ov.heatmap.with_columns(pl.col("service", "axis", "status").cast(pl.String)).iter_rows(
         named=True
     ):
         gaps = [
-            g for (s, k), g in cells.items() if s == row["service"] and f"X{int(k[1:]) % 4}" == row["col"]
+            g for (s, k), g in cells.items() if s == row["service"] and f"X{int(k[1:]) % 4}" == row["axis"]
         ]
         known = [g for g in gaps if g is not None]
         n_on, n_watch = sum(g >= 0 for g in known), sum(-5 <= g < 0 for g in known)
@@ -294,9 +294,9 @@ def test_an_axis_of_kpis_without_target_is_none_and_kpis_without_axis_are_groupe
     view = ViewState(start=MAR, end=date(2025, 3, 31), grain="month", compare="target")
     ov = overview(frame(rows), cat, view)
     assert ov.heatmap_by == "axis"
-    got = set(strings(ov.heatmap, "col", "status"))
+    got = set(strings(ov.heatmap, "axis", "status"))
     assert got == {("X", "none"), ("—", "off")}
-    assert ov.heatmap.filter(pl.col("col") == "X")["score"].null_count() == ov.heatmap.height // 2
+    assert ov.heatmap.filter(pl.col("axis") == "X")["score"].null_count() == ov.heatmap.height // 2
 
 
 # --- wins -------------------------------------------------------------------------------------------
