@@ -61,7 +61,7 @@ def test_clicking_a_heatmap_cell_opens_explore_on_it(page, server):
     cell = _chart(page, 1).locator("g.mark-rect path").nth(1)
     label = cell.get_attribute("aria-label")
     service = label.split("service: ")[1].split(";")[0]
-    cell.click(position={"x": 4, "y": 4})
+    cell.click()  # the centre, on the status symbol
     page.wait_for_url("**/explore?**")
     wait_ready(page)
     query = _query(page)
@@ -125,3 +125,19 @@ def test_switching_pages_keeps_the_filters(page, server):
     wait_ready(page)
     query = _query(page)
     assert query["kpi"] == [ORG_WIDE_KPI] and query["compare"] == ["target"] and query["lang"] == ["fr"]
+
+
+def test_clicking_a_time_series_point_shows_that_period(page, server):
+    goto(
+        page,
+        f"{server.base}/explore?lang=en&service=Admissions&kpi={quote(ORG_WIDE_KPI)}&from=2025-11&to=2026-10",
+    )
+    points = _chart(page, 0).locator("g.mark-symbol path[aria-label*='Period: February 2026']")
+    points.first.wait_for(state="attached")
+    box = points.first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => window.location.search.includes('to=2026-02')")
+    wait_ready(page)
+    assert _query(page)["from"] == ["2025-11"]
+    # The bars and the distribution now show February: their tooltips name no later month.
+    page.get_by_role("heading", name=ORG_WIDE_KPI).wait_for()
