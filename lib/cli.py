@@ -176,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _import(args: argparse.Namespace, result: LoadResult) -> int:
-    from lib.datasets import DatasetError, DatasetLibrary
+    from lib.datasets import DatasetError, DatasetLibrary, catalog_for_append
 
     assert result.data is not None and result.catalog is not None
     library = DatasetLibrary(Settings.load().data_dir)
@@ -196,7 +196,8 @@ def _import(args: argparse.Namespace, result: LoadResult) -> int:
                 )
             )
         elif args.append:
-            out = library.append(args.append, result.data, result.catalog, sources=sources, grain=grain)
+            catalog = catalog_for_append(library.read_catalog(args.append), result.catalog)
+            out = library.append(args.append, result.data, catalog, sources=sources, grain=grain)
             print(out.summary(args.lang))
         else:
             info = library.replace(args.replace, result.data, result.catalog, sources=sources, grain=grain)

@@ -128,3 +128,20 @@ def test_module_entry_point(extract):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["ok"] is True
+
+
+def test_append_keeps_the_curated_catalog_and_describes_new_kpis(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("VIGIE_DATA_DIR", str(tmp_path / "data"))
+    first = tmp_path / "first.csv"
+    first.write_text("period,service,kpi,actual,target,agg_time,unit\n2026-01,A,Stock,10,10,last,ETP\n")
+    assert main(["import", str(first), "--name", "Curated"]) == 0
+    # A monthly extract without catalog columns: its defaults must not replace "last" by a guess.
+    more = tmp_path / "more.csv"
+    more.write_text("period,service,kpi,actual,target\n2026-02,A,Stock,11,10\n2026-02,A,New,5,4\n")
+    assert main(["import", str(more), "--append", "curated"]) == 0
+    from lib.datasets import DatasetLibrary
+
+    catalog = DatasetLibrary(tmp_path / "data").read_catalog("curated")
+    rules = dict(catalog.select("kpi", "agg_time").iter_rows())
+    assert rules["Stock"] == "last" and "New" in rules
+    assert dict(catalog.select("kpi", "unit").iter_rows())["Stock"] == "ETP"

@@ -15,6 +15,7 @@ from lib.datasets.errors import (
     ReservedSlug,
     VersionNotFound,
 )
+from lib.datasets.frames import catalog_for_append
 from lib.datasets.library import DatasetLibrary
 from lib.datasets.model import (
     ACTIONS,
@@ -43,5 +44,6 @@ __all__ = [
     "ReservedSlug",
     "VersionInfo",
     "VersionNotFound",
+    "catalog_for_append",
     "slugify",
 ]

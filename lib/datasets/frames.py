@@ -207,3 +207,10 @@ def merge_catalog(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
     return both.select("kpi", *(pl.coalesce(pl.col(f"{c}__new"), pl.col(c)).alias(c) for c in attrs)).sort(
         "kpi"
     )
+
+
+def catalog_for_append(saved: pl.DataFrame, upload: pl.DataFrame) -> pl.DataFrame:
+    """What an appended extract may add to a dataset's catalog: its new KPIs only. A monthly extract
+    carries defaults (or an export's own columns) for KPIs the dataset already describes; those must
+    not overwrite the curated catalog (replace the dataset, or load a catalog file, to change it)."""
+    return upload.filter(~pl.col("kpi").is_in(saved.get_column("kpi").implode()))

@@ -148,6 +148,12 @@ class DatasetLibrary:
             info = self._version_info(folder, slug, name, number)
             return pl.read_parquet(vdir / "data.parquet"), pl.read_parquet(vdir / "catalog.parquet"), info
 
+    def read_catalog(self, slug: str, version: int | None = None) -> pl.DataFrame:
+        """The KPI catalog of a version (default: the current one), without reading its data."""
+        with self._reading(slug) as folder:
+            number = self._resolve(folder, slug, version)
+            return pl.read_parquet(folder / _VERSION_DIR.format(number) / "catalog.parquet")
+
     # --- Writing ----------------------------------------------------------------------------------
 
     def save(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from lib.contract import COLUMNS, REQUIRED
-from lib.datasets import DatasetError
+from lib.datasets import DatasetError, catalog_for_append
 from lib.fmt import fmt_int
 from lib.i18n import t
 from lib.ingest import LoadResult, load_files
@@ -142,7 +142,8 @@ def save_form(upload: Upload, lang: str) -> None:
                 "data.save.saved", lang, name=info.name, slug=info.slug, rows=fmt_int(info.rows, lang)
             )
         elif mode == "append":
-            out = lib.append(target, result.data, result.catalog, sources=upload.names, grain=grain)
+            catalog = catalog_for_append(lib.read_catalog(target), result.catalog)
+            out = lib.append(target, result.data, catalog, sources=upload.names, grain=grain)
             info = out.version
             message = (
                 out.summary(lang)
