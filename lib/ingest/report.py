@@ -27,12 +27,23 @@ class Rejection:
         return t(f"ingest.reject.{self.code}", lang, **self._values())
 
     def _values(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "column": self.column or "", "value": self.value or "",
-                **self.params}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column or "",
+            "value": self.value or "",
+            **self.params,
+        }
 
     def to_dict(self, lang: str) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "column": self.column, "value": self.value,
-                "code": self.code, "reason": self.reason(lang)}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "code": self.code,
+            "reason": self.reason(lang),
+        }
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,12 @@ class ValidationReport:
 
     def rejected_frame(self, lang: str) -> pl.DataFrame:
         """Rejected rows as a table (shown on the Data page, downloadable as CSV)."""
-        schema = {"file": pl.String, "line": pl.Int64, "column": pl.String, "value": pl.String,
-                  "code": pl.String, "reason": pl.String}
+        schema = {
+            "file": pl.String,
+            "line": pl.Int64,
+            "column": pl.String,
+            "value": pl.String,
+            "code": pl.String,
+            "reason": pl.String,
+        }
         return pl.DataFrame([r.to_dict(lang) for r in self.rejected], schema=schema, orient="row")
