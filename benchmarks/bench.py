@@ -204,6 +204,21 @@ def app_cached(b: Bench) -> Callable[[], pl.DataFrame]:
     return run
 
 
+def proposed_status(b: Bench) -> pl.DataFrame:
+    """A prototype of a change to lib (--proposed), not the app: app_status with the month bucket
+    computed from the date's day number instead of dt.month_start(), and the history sorted by period
+    only (all lib.slicing._window needs) instead of by period, service, kpi (a lexical sort of two
+    categoricals). Uses lib.model's private _by_rule, like rollup_time does."""
+    p = pl.col("period")
+    month = (p.to_physical() - p.dt.day().cast(pl.Int32) + 1).cast(pl.Date)
+    rows = b.data.lazy().filter(pl.col("actual").is_not_null()).select(*model.KEYS, *model.VALUES)
+    rows = rows.with_columns(month.alias("bucket"))
+    out = model._by_rule(rows, b.catalog, "agg_time", ["bucket", "service", "kpi"], [pl.col("weight").sum()])
+    out = out.rename({"bucket": "period"}).select(*model.KEYS, *model.VALUES)
+    history = model.with_gap(out, b.catalog).collect().sort("period")
+    return history.filter(pl.col("period") == pl.col("period").max())
+
+
 # --- Hand-written Polars ----------------------------------------------------------------------------
 
 
@@ -545,28 +560,30 @@ class Result:
     engine: str
     median_ms: float
     min_ms: float
+    cpu_ms: float  # median CPU time of the process (all threads): steadier than wall time under load
     repeat: int
     ratio_to_polars: float | None = None
 
 
-def _once(fn: Callable[[], object]) -> float:
+def _once(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall ms, CPU ms) of one call, garbage collector off."""
     gc.collect()
     gc.disable()
     try:
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         fn()
-        return (time.perf_counter() - started) * 1000
+        return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
     finally:
         gc.enable()
 
 
-def time_engines(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
+def time_engines(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[tuple[float, float]]]:
     """A warm-up run each, then rounds in which every engine runs once in turn: load from other
     processes on this shared machine then falls on all engines alike."""
     counts = {
-        name: repeat if _once(fn) < SLOW_S * 1000 else min(repeat, SLOW_REPEAT) for name, fn in fns.items()
+        name: repeat if _once(fn)[0] < SLOW_S * 1000 else min(repeat, SLOW_REPEAT) for name, fn in fns.items()
     }
-    samples: dict[str, list[float]] = {name: [] for name in fns}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in fns}
     for i in range(repeat):
         for name, fn in fns.items():
             if i < counts[name]:
@@ -574,7 +591,9 @@ def time_engines(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str,
     return samples
 
 
-def run_work(b: Bench, work: str, engines: tuple[str, ...], runners: dict, repeat: int) -> list[Result]:
+def run_work(
+    b: Bench, work: str, engines: tuple[str, ...], runners: dict, repeat: int, proposed: bool = False
+) -> list[Result]:
     columns = SLICE_COLS if work == "slice" else STATUS_COLS
     app_fn = {"slice": app_slice, "status": app_status}[work]
     fns: dict[str, Callable[[], object]] = {}
@@ -589,17 +608,21 @@ def run_work(b: Bench, work: str, engines: tuple[str, ...], runners: dict, repea
         fns["app_raw"] = lambda: app_raw(b)
     if work == "status" and "app" in engines:
         fns["app_cached"] = app_cached(b)
+    if work == "status" and proposed:
+        fns["proposed"] = lambda: proposed_status(b)
     reference = app_fn(b)
     for engine, fn in fns.items():
         if engine != "app":  # also fills the cache app_cached then reads
             note_ties(check(reference, fn(), columns, engine, b.catalog), engine, b.rows, work)
     samples = time_engines(fns, repeat)
-    polars_ms = statistics.median(samples["polars"]) if "polars" in samples else None
+    polars_ms = statistics.median(w for w, _ in samples["polars"]) if "polars" in samples else None
     out = []
-    for engine, values in samples.items():
-        median = statistics.median(values)
+    for engine, pairs in samples.items():
+        wall, cpu = [w for w, _ in pairs], [c for _, c in pairs]
+        median = statistics.median(wall)
         ratio = round(median / polars_ms, 3) if polars_ms else None
-        out.append(Result(b.rows, work, engine, round(median, 3), round(min(values), 3), len(values), ratio))
+        values = (round(median, 3), round(min(wall), 3), round(statistics.median(cpu), 1))
+        out.append(Result(b.rows, work, engine, *values, len(wall), ratio))
     return out
 
 
@@ -640,12 +663,13 @@ def machine() -> str:
 
 
 def table(results: list[Result]) -> str:
-    head = ("rows", "work", "engine", "median ms", "min ms", "x polars", "runs")
-    lines = ["{:>12}  {:<7} {:<11} {:>10} {:>9} {:>9} {:>5}".format(*head)]
+    head = ("rows", "work", "engine", "median ms", "min ms", "cpu ms", "x polars", "runs")
+    row = "{:>12}  {:<7} {:<11} {:>10} {:>9} {:>9} {:>9} {:>5}"
+    lines = [row.format(*head)]
     for r in results:
         ratio = "" if r.ratio_to_polars is None else f"{r.ratio_to_polars:.2f}"
-        cells = (f"{r.rows:,}", r.work, r.engine, f"{r.median_ms:.1f}", f"{r.min_ms:.1f}", ratio, r.repeat)
-        lines.append("{:>12}  {:<7} {:<11} {:>10} {:>9} {:>9} {:>5}".format(*cells))
+        cells = (f"{r.median_ms:.1f}", f"{r.min_ms:.1f}", f"{r.cpu_ms:.0f}", ratio, r.repeat)
+        lines.append(row.format(f"{r.rows:,}", r.work, r.engine, *cells))
     return "\n".join(lines)
 
 
@@ -676,6 +700,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--services", type=int, default=5, help="services in the slice")
     parser.add_argument("--months", type=int, default=12, help="months shown in the slice")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument(
+        "--proposed", action="store_true", help="also time the prototype of a lib change (status work)"
+    )
     args = parser.parse_args(argv)
     engines = tuple(e for e in ENGINES if e in args.engines)
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
@@ -693,7 +720,7 @@ def main(argv: list[str] | None = None) -> int:
             if "pandas" in engines:
                 runners["pandas"] = pandas_engine(b)
             for work in args.work:
-                done = run_work(b, work, engines, runners, args.repeat)
+                done = run_work(b, work, engines, runners, args.repeat, args.proposed)
                 results += done
                 for r in done:
                     if args.json:
