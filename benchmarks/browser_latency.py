@@ -5,11 +5,12 @@
 
 Saves a generated extract (benchmarks/.cache, see bench.py) into a temporary data folder with
 DatasetLibrary, starts `streamlit run app.py` headless on a free port with that folder
-(tests/browser_harness.py), opens /explore?dataset=<slug>&kpi=<kpi>&grain=month in Debian's Chromium
-and drives the sidebar widgets through a series of filter changes (grain, comparison, services; the
-period by URL navigation). Each change is timed inside the page: from the user's input event that started the
-rerun to the later of the script finishing (`data-test-script-state="notRunning"`) and the last
-change to the DOM of a chart. Prints the median and p95; the server is always stopped.
+(tests/browser_harness.py), opens /explore?dataset=<slug>&kpi=<kpi>&grain=month&service=... (two
+services; --start-services 0 starts from all of them) in Debian's Chromium, and drives the sidebar
+widgets through filter changes: grain, comparison, services; the period by URL navigation. Each
+change is timed inside the page: from the user's input event that started the rerun to the later of
+the script finishing (`data-test-script-state="notRunning"`) and the last change to the DOM of a
+chart. Prints the median and p95; the server is always stopped.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from lib.datasets import DatasetLibrary  # noqa: E402
 from tests.browser_harness import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
 KPI = "Chiffre d'affaires formation continue"  # a summed KPI; small extracts may not have it
+ADDED = 2  # services added one by one during the run
 QUIET_MS = 300  # no chart change for this long after the script ended: the chart is drawn
 TIMEOUT_MS = 120_000
 
@@ -46,7 +48,7 @@ TIMEOUT_MS = 120_000
 # user input, of script runs starting and ending, and of the last DOM change inside a chart.
 PROBE = """
 (() => {
-  const s = window.__lat = {input: 0, start: 0, running: false, ran: false, doneAt: 0, chartAt: 0};
+  const s = window.__lat = {input: 0, start: 0, running: false, ran: false, runAt: 0, doneAt: 0, chartAt: 0};
   const mark = () => { s.input = performance.now(); };
   for (const type of ['pointerdown', 'click', 'keydown']) document.addEventListener(type, mark, true);
   const inChart = (node) => {
@@ -58,7 +60,9 @@ PROBE = """
     if (!app) { requestAnimationFrame(watch); return; }
     new MutationObserver(() => {
       const state = app.getAttribute('data-test-script-state');
-      if (state === 'running' && !s.running) { s.running = true; s.ran = true; s.start = s.input; }
+      if (state === 'running' && !s.running) {
+        s.running = true; s.ran = true; s.start = s.input; s.runAt = performance.now();
+      }
       if (state === 'notRunning' && s.running) { s.running = false; s.doneAt = performance.now(); }
     }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
     new MutationObserver((records) => {
@@ -70,7 +74,7 @@ PROBE = """
   watch();
 })();
 """
-RESET = "() => Object.assign(window.__lat, {start: 0, ran: false, doneAt: 0, chartAt: 0})"
+RESET = "() => Object.assign(window.__lat, {start: 0, ran: false, runAt: 0, doneAt: 0, chartAt: 0})"
 # Settled: a run started after the reset and ended, a chart changed after the input, and both are
 # older than QUIET_MS.
 SETTLED = f"""() => {{
@@ -78,7 +82,9 @@ SETTLED = f"""() => {{
   return s.ran && !s.running && s.chartAt > s.start
     && performance.now() - Math.max(s.doneAt, s.chartAt) > {QUIET_MS};
 }}"""
-ELAPSED = "() => { const s = window.__lat; return Math.max(s.doneAt, s.chartAt) - s.start; }"
+# Total, and its phases: until the server starts the run, the run (script and its messages), drawing after.
+ELAPSED = """() => { const s = window.__lat; const end = Math.max(s.doneAt, s.chartAt);
+  return [end - s.start, s.runAt - s.start, s.doneAt - s.runAt, end - s.doneAt]; }"""
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,7 @@ def _add_service(name: str) -> Callable:
     def act(page) -> None:
         box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Services")
         box.locator("input").click()
-        page.keyboard.type(name[:12])
+        page.keyboard.type(name)  # the whole name: the option list only renders the first matches
         page.get_by_role("option", name=name, exact=True).click()
 
     return act
@@ -157,26 +163,54 @@ def changes(services: list[str], last: date) -> list[Change]:
 class Saved:
     slug: str
     kpi: str  # the KPI Explore shows
+    shown: list[str]  # services in the first view's URL (none: all services)
     services: list[str]  # services to add to the filter
     last: date  # the last period of the data
 
 
-def save_dataset(rows: int, root: Path) -> Saved:
-    """Save the cached extract into a fresh data folder."""
+def save_dataset(rows: int, root: Path, start_services: int) -> Saved:
+    """Save the cached extract into a fresh data folder; pick the KPI and services the run uses."""
     path = extract_path(rows)
     extract = pl.read_parquet(path)
     catalog = pl.read_parquet(path.with_name(f"{path.stem}_catalog.parquet"))
     info = DatasetLibrary(root).save(f"Latency {rows}", extract, catalog, sources=[path.name])
     kpis = sorted(extract["kpi"].unique().cast(pl.String).to_list())
     names = sorted(extract["service"].unique().cast(pl.String).to_list())
-    picked = sorted({names[len(names) * i // 3] for i in range(3)})
-    return Saved(info.slug, KPI if KPI in kpis else kpis[0], picked, extract["period"].max())
+    wanted = start_services + ADDED
+    picked = list(dict.fromkeys(names[len(names) * i // wanted] for i in range(wanted)))
+    shown = picked[:start_services]
+    kpi = KPI if KPI in kpis else kpis[0]
+    return Saved(info.slug, kpi, shown, picked[len(shown) :], extract["period"].max())
+
+
+def first_url(base: str, saved: Saved) -> str:
+    services = "".join(f"&service={quote(name)}" for name in saved.shown)
+    return f"{base}/explore?dataset={saved.slug}&lang=en&grain=month&kpi={quote(saved.kpi)}{services}"
 
 
 def percentile(values: list[float], q: float) -> float:
     """Nearest rank: the smallest value with at least q of the values at or below it."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+class AppFailed(RuntimeError):
+    """The page showed an exception, or never settled: no timing is reported for a broken view."""
+
+
+def _settle(page, step: str) -> None:
+    """Wait until the run after `step` is done and a chart drawn; fail on an exception on the page."""
+    failed = page.get_by_test_id("stException")
+    try:
+        page.wait_for_function(
+            f"() => ({SETTLED})() || !!document.querySelector(\"[data-testid='stException']\")",
+            timeout=TIMEOUT_MS,
+        )
+    except Exception as exc:
+        state = page.evaluate("() => window.__lat")
+        raise AppFailed(f"{step}: not settled after {TIMEOUT_MS} ms ({state})") from exc
+    if failed.count():
+        raise AppFailed(f"{step}: the page shows an exception: {failed.first.inner_text()[:600]}")
 
 
 def measure(base: str, saved: Saved, log) -> dict:
@@ -188,31 +222,37 @@ def measure(base: str, saved: Saved, log) -> dict:
             page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-GB")
             page.set_default_timeout(TIMEOUT_MS)
             page.add_init_script(PROBE)
-            page.goto(f"{base}/explore?dataset={saved.slug}&lang=en&grain=month&kpi={quote(saved.kpi)}")
-            page.get_by_test_id("stVegaLiteChart").first.wait_for()
-            page.wait_for_function(SETTLED, timeout=TIMEOUT_MS)
+            page.goto(first_url(base, saved))
+            _settle(page, "first load")
             first_load = page.evaluate("() => Math.max(window.__lat.doneAt, window.__lat.chartAt)")
             log(f"first load {first_load:.0f} ms")
             timings = []
             for change in changes(saved.services, saved.last):
                 page.evaluate(RESET)
-                change.act(page)
-                page.wait_for_function(SETTLED, timeout=TIMEOUT_MS)
-                elapsed = page.evaluate(ELAPSED)
-                timings.append((change.name, elapsed))
-                log(f"{change.name:<24} {elapsed:7.0f} ms")
+                try:
+                    change.act(page)
+                except Exception as exc:  # a widget not found or not clickable: say which change
+                    raise AppFailed(f"{change.name}: could not drive the widget: {exc}") from exc
+                _settle(page, change.name)
+                elapsed, *phases = page.evaluate(ELAPSED)
+                timings.append((change.name, elapsed, phases))
+                wait, run, draw = (f"{ms:5.0f}" for ms in phases)
+                log(f"{change.name:<24} {elapsed:7.0f} ms  (to run {wait}, run {run}, drawing after {draw})")
                 page.keyboard.press("Escape")  # close a dropdown left open; after the timing
-            if page.get_by_test_id("stException").count():
-                raise RuntimeError(page.get_by_test_id("stException").first.inner_text())
         finally:
             browser.close()
-    values = [ms for _, ms in timings]
+    values = [ms for _, ms, _ in timings]
+    phases = zip(*(p for _, _, p in timings), strict=True)
     return {
         "changes": len(values),
         "median_ms": round(statistics.median(values), 1),
         "p95_ms": round(percentile(values, 0.95), 1),
         "first_load_ms": round(first_load, 1),
-        "per_change": {name: round(ms, 1) for name, ms in timings},
+        "phases_median_ms": {
+            name: round(statistics.median(ms), 1)
+            for name, ms in zip(("to_run", "run", "draw"), phases, strict=True)
+        },
+        "per_change": {name: round(ms, 1) for name, ms, _ in timings},
     }
 
 
@@ -222,6 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rows", type=int, default=10_000_000, help="extract size (default 10M)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--start-services",
+        type=int,
+        default=2,
+        help="services in the first view (0: all, the page's default; then Explore draws their total)",
+    )
     args = parser.parse_args(argv)
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     # A TERM (a timeout, a CI cancel) must still reach the finally below that stops the server.
@@ -231,11 +277,14 @@ def main(argv: list[str] | None = None) -> int:
     server = None
     try:
         started = time.perf_counter()
-        saved = save_dataset(args.rows, tmp / "data")
+        saved = save_dataset(args.rows, tmp / "data", args.start_services)
         log(f"saved {args.rows:,} rows as {saved.slug!r} in {time.perf_counter() - started:.1f} s")
         server = Server(data_dir=tmp / "data", log=tmp / "streamlit.log")
         server.wait_healthy()
         result = {"rows": args.rows, **measure(server.base, saved, log)}
+    except AppFailed as exc:
+        print(f"FAILED {exc}", file=sys.stderr)
+        return 1
     finally:
         if server is not None:
             server.stop()

@@ -55,6 +55,7 @@ def test_bench_prints_one_json_object_per_work_and_engine(tmp_path):
     for r in lines:
         assert set(r) >= {"rows", "work", "engine", "median_ms", "ratio_to_polars"}
         assert r["rows"] == TINY and r["repeat"] == 2 and 0 < r["min_ms"] <= r["median_ms"]
+    assert all(r["cpu_ms"] >= 0 for r in lines)
     polars = {r["work"]: r["median_ms"] for r in lines if r["engine"] == "polars"}
     for r in lines:
         assert r["ratio_to_polars"] == pytest.approx(r["median_ms"] / polars[r["work"]], rel=1e-2, abs=2e-3)
@@ -190,5 +191,6 @@ def test_browser_latency_runs_end_to_end(tmp_path):
     assert len(result["per_change"]) == result["changes"]
     assert 0 < result["median_ms"] <= result["p95_ms"] == max(result["per_change"].values())
     assert result["first_load_ms"] > 0
+    assert set(result["phases_median_ms"]) == {"to_run", "run", "draw"}
     # Its temporary data folder (and the server's log in it) is gone: the server was stopped first.
     assert set(Path(tempfile.gettempdir()).glob("vigie-latency-*")) <= before
