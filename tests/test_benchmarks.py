@@ -70,7 +70,7 @@ def test_bench_table_names_every_engine(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     rows = [cells for line in done.stdout.splitlines() if (cells := line.split())[1:2] == ["slice"]]
     assert [(r[1], r[2]) for r in rows] == [("slice", "app"), ("slice", "polars"), ("slice", "app_raw")]
-    assert rows[1][5] == "1.00"  # polars against itself
+    assert rows[1][6] == "1.00"  # polars against itself
     assert "app / polars" in done.stdout and "app / duckdb" not in done.stdout
 
 
