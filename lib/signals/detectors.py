@@ -1,0 +1,322 @@
+"""The statistical detectors: each a small rule evaluated for every series at every period at once,
+reading only the data known at that period.
+
+Each returns a `Fired`: `active` (S, T), `severity` (S, T) and the numbers its sentence needs, (S, T)
+arrays in actual units (period-valued numbers are period indices, NaN when none). Values are oriented
+(down is worse) and deseasonalised as known at each period (lib.signals.panel).
+
+Severity is comparable across kinds: 1 − 2^(−x), where x is the deterioration at stake measured in
+the KPI's tolerance bands (tolerance % × target; 3 noise σ when the KPI has no target or tolerance).
+One band gives 0.5, two 0.75, three 0.875.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+
+from lib.signals.panel import Panel, Season, season
+from lib.signals.robust import count, diff_sigma, nanmedian, theil_sen, trailing
+
+SIGMA_WINDOW = 12  # periods the shared noise estimate looks back over
+MEDIAN_VAR = math.pi / 2  # variance of a sample median, in units of σ²/n, for normal noise
+
+
+@dataclass
+class Fired:
+    active: np.ndarray
+    severity: np.ndarray
+    numbers: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def severity_of(x: np.ndarray) -> np.ndarray:
+    return np.clip(1 - np.power(2.0, -np.nan_to_num(np.maximum(x, 0))), 0, 1)
+
+
+@dataclass
+class Context:
+    """What every detector shares: the panel, deseasonalised windows and noise scales."""
+
+    panel: Panel
+    season: Season
+    x: np.ndarray  # (S, T, W) oriented deseasonalised values, element W-1 is period t
+    seen: np.ndarray  # (S, T) values observed up to t
+    valid: np.ndarray  # (S, T) a value at t
+    floor: np.ndarray  # (S, T) smallest noise σ believed
+    sigma: np.ndarray  # (S, T) noise σ of the SIGMA_WINDOW periods before t (floored)
+    band: np.ndarray  # (S, T) one tolerance band (or 3σ) in oriented deseasonalised units
+
+    @property
+    def w(self) -> int:
+        return self.x.shape[-1]
+
+    def now_factor(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mult, add) of each period as seen at that period: to put values back in actual units."""
+        s_n, t_n = self.panel.shape
+        if self.season.m == 0:
+            return np.ones((s_n, t_n)), np.zeros((s_n, t_n))
+        ph = (np.arange(t_n) % self.season.m)[None, :, None]
+        mult = np.take_along_axis(self.season.mult, np.broadcast_to(ph, (s_n, t_n, 1)), axis=-1)[..., 0]
+        add = np.take_along_axis(self.season.add, np.broadcast_to(ph, (s_n, t_n, 1)), axis=-1)[..., 0]
+        return mult, add
+
+    def to_actual(self, oriented: np.ndarray) -> np.ndarray:
+        """Deseasonalised oriented values at each period back to actual units."""
+        mult, add = self.now_factor()
+        return (oriented + add) * mult * self.panel.sign[:, None]
+
+
+def context(panel: Panel, w: int, lag: int) -> Context:
+    s_n, t_n = panel.shape
+    seas = season(panel, lag)
+    x = seas.adjust(trailing(panel.y, w))
+    valid = ~np.isnan(panel.actual)
+    seen = np.cumsum(valid, axis=1)
+    finite = panel.actual[valid]
+    integer = np.zeros(s_n, bool)
+    if finite.size:
+        whole = np.where(valid, np.abs(panel.actual - np.round(panel.actual)) < 1e-9, True).all(axis=1)
+        integer = whole & valid.any(axis=1)
+    level = np.abs(nanmedian(x[..., max(0, w - SIGMA_WINDOW - 1) : w - 1]))
+    mult_now = np.ones((s_n, t_n))
+    if seas.m:
+        ph = (np.arange(t_n) % seas.m)[None, :, None]
+        mult_now = np.take_along_axis(seas.mult, np.broadcast_to(ph, (s_n, t_n, 1)), axis=-1)[..., 0]
+    tol = panel.tolerance[:, None] / 100 * np.abs(panel.target / mult_now)
+    tol = np.where(np.isfinite(tol) & (tol > 0), tol, np.nan)
+    floor = np.fmax(np.where(integer[:, None], 0.5, 0.0), np.nan_to_num(0.005 * level))
+    floor = np.fmax(floor, np.nan_to_num(0.1 * tol))
+    floor = np.fmax(floor, 1e-9)
+    sigma = np.fmax(diff_sigma(x[..., max(0, w - SIGMA_WINDOW - 1) : w - 1]), floor)
+    band = np.where(np.isnan(tol), 3 * sigma, tol)
+    return Context(panel, seas, x, seen, valid, floor, sigma, band)
+
+
+def _runs(flag: np.ndarray) -> np.ndarray:
+    """Length of the run of True ending at each period (0 where False)."""
+    out = np.zeros(flag.shape, dtype=np.int64)
+    run = np.zeros(flag.shape[0], dtype=np.int64)
+    for t in range(flag.shape[1]):
+        run = np.where(flag[:, t], run + 1, 0)
+        out[:, t] = run
+    return out
+
+
+def off_target_streak(ctx: Context, p: dict[str, float]) -> Fired:
+    """Off target (status `off`, beyond the tolerance) N periods in a row."""
+    panel = ctx.panel
+    off = panel.status == 2
+    run = _runs(off)
+    active = run >= int(p["periods"])
+    tol = np.where(panel.tolerance > 0, panel.tolerance, 5.0)[:, None]
+    depth = -panel.gap_pct / tol
+    # Typical depth over the run's last periods (up to six), so one bad month does not dominate.
+    recent = trailing(depth, 6)
+    keep = np.arange(6)[None, None, :] >= 6 - np.minimum(run, 6)[..., None]
+    x = nanmedian(np.where(keep, recent, np.nan))
+    return Fired(active, severity_of(x), {"n_periods": run.astype(float)})
+
+
+def anomaly(ctx: Context, p: dict[str, float]) -> Fired:
+    """The latest value outside its expected range: median of the previous `baseline` periods (after
+    the seasonal adjustment) ± `threshold` robust σ, σ from successive differences with a floor.
+    Only the bad side fires."""
+    w, k, n_b = ctx.w, p["threshold"], int(p["baseline"])
+    ref = ctx.x[..., w - 1 - n_b : w - 1]
+    now = ctx.x[..., w - 1]
+    expected = nanmedian(ref)
+    n = count(ref)
+    sigma = np.fmax(diff_sigma(ref), ctx.floor)
+    spread = sigma * np.sqrt(1 + MEDIAN_VAR / np.maximum(n, 1))
+    z = (now - expected) / spread
+    active = (z <= -k) & (n >= min(n_b, p["min_history"]) * 0.75) & (ctx.seen >= p["min_history"])
+    active &= ctx.valid
+    lo_or, hi_or = ctx.to_actual(expected - k * spread), ctx.to_actual(expected + k * spread)
+    sign = ctx.panel.sign[:, None]
+    low, high = np.where(sign > 0, lo_or, hi_or), np.where(sign > 0, hi_or, lo_or)
+    x = (expected - now) / ctx.band
+    return Fired(
+        active,
+        severity_of(x),
+        {"expected": ctx.to_actual(expected), "low": low, "high": high, "z": z},
+    )
+
+
+def _change_point(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Index in [lo, hi) of the most likely single change of mean in each window x[..., :] (the split
+    maximising the two-sample statistic, i.e. least squares), as an offset from the window end."""
+    w = x.shape[-1]
+    best = np.full(x.shape[:-1], np.nan)
+    best_stat = np.full(x.shape[:-1], -np.inf)
+    for h in range(lo, hi):
+        a, b = x[..., : w - h], x[..., w - h :]
+        na, nb = count(a), count(b)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ma = np.nansum(a, axis=-1) / na
+            mb = np.nansum(b, axis=-1) / nb
+            stat = (ma - mb) ** 2 * na * nb / (na + nb)
+        better = np.nan_to_num(stat, nan=-np.inf) > best_stat
+        best = np.where(better, h, best)
+        best_stat = np.where(better, stat, best_stat)
+    return best
+
+
+def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
+    """A lasting change of level for the worse: the last h periods (2 ≤ h ≤ `window`) against the
+    `reference` periods before them, median against median (extrapolating the reference's trend when
+    a Mann–Kendall test finds one), beyond `threshold` robust σ. Once fired, it stays active while the
+    level stays below the old one, for at most `max_age` periods."""
+    panel = ctx.panel
+    s_n, t_n = panel.shape
+    w, c, h_max, r = ctx.w, p["threshold"], int(p["window"]), int(p["reference"])
+    # Trend of the reference before the longest test window, used for every h when significant.
+    ref_all = ctx.x[..., w - h_max - r : w - h_max]
+    slope, _, _, mk_z, _ = theil_sen(ref_all)
+    trend = np.where(np.abs(mk_z) >= p["trend_z"], slope, 0.0)
+    slope_var = np.where(trend != 0, 12.0 / (r * (r * r - 1)) / 0.91, 0.0)
+    best_z = np.full((s_n, t_n), np.inf)
+    best_ref = np.full((s_n, t_n), np.nan)
+    best_sigma = np.full((s_n, t_n), np.nan)
+    for h in range(2, h_max + 1):
+        test = ctx.x[..., w - h :]
+        ref = ctx.x[..., w - h - r : w - h]
+        n_ref = count(ref)
+        sigma = np.fmax(diff_sigma(ref), ctx.floor)
+        dist = (r + h) / 2 + (h_max - h)  # reference trend measured before the longest window
+        level = nanmedian(ref) + trend * dist
+        if h == 2:
+            # Two points: the one nearer the reference, so that one spike is not a shift.
+            loc = np.where(
+                np.abs(test[..., 0] - level) < np.abs(test[..., 1] - level), test[..., 0], test[..., 1]
+            )
+            var_t = 1.0
+        else:
+            loc, var_t = nanmedian(test), MEDIAN_VAR / h
+        spread = sigma * np.sqrt(var_t + MEDIAN_VAR / np.maximum(n_ref, 1) + slope_var * dist**2)
+        z = (loc - level) / spread
+        z = np.where((count(test) == h) & (n_ref >= r * 0.5), z, np.inf)
+        better = z < best_z
+        best_z = np.where(better, z, best_z)
+        best_ref = np.where(better, level, best_ref)
+        best_sigma = np.where(better, sigma, best_sigma)
+    fire = (best_z <= -c) & ctx.valid & (ctx.seen >= p["min_history"])
+    back = _change_point(ctx.x[..., w - h_max - r :], 1, h_max + 1)  # periods since the change, + 1
+    since = np.arange(t_n)[None, :] - back + 1
+    # State across periods (a loop over time, vectorised over series): a fired shift stays active
+    # while the level since the change stays below the level before it by half the threshold.
+    active = np.zeros((s_n, t_n), bool)
+    out_since = np.full((s_n, t_n), np.nan)
+    before = np.full((s_n, t_n), np.nan)
+    after = np.full((s_n, t_n), np.nan)
+    z_out = np.full((s_n, t_n), np.nan)
+    cur_since = np.full(s_n, np.nan)
+    cur_before = np.full(s_n, np.nan)
+    cur_sigma = np.full(s_n, np.nan)
+    j = np.arange(w)
+    for t in range(t_n):
+        start_j = cur_since - (t - w + 1)
+        keep_old = ~np.isnan(cur_since) & (t - cur_since < p["max_age"]) & (start_j >= 0) & ctx.valid[:, t]
+        post = nanmedian(
+            np.where(j[None, :] >= np.nan_to_num(start_j, nan=w)[:, None], ctx.x[:, t, :], np.nan)
+        )
+        z_post = (post - cur_before) / cur_sigma
+        keep_old &= z_post <= -c / 2
+        new = fire[:, t] & ~keep_old
+        cur_since = np.where(new, since[:, t], np.where(keep_old, cur_since, np.nan))
+        cur_before = np.where(new, best_ref[:, t], np.where(keep_old, cur_before, np.nan))
+        cur_sigma = np.where(new, best_sigma[:, t], np.where(keep_old, cur_sigma, np.nan))
+        now = new | keep_old
+        active[:, t] = now
+        start_j = cur_since - (t - w + 1)
+        post = nanmedian(
+            np.where(j[None, :] >= np.nan_to_num(start_j, nan=w)[:, None], ctx.x[:, t, :], np.nan)
+        )
+        out_since[:, t] = np.where(now, cur_since, np.nan)
+        before[:, t] = np.where(now, cur_before, np.nan)
+        after[:, t] = np.where(now, post, np.nan)
+        z_out[:, t] = np.where(now, (post - cur_before) / cur_sigma, np.nan)
+    x_sev = (before - after) / ctx.band
+    return Fired(
+        active,
+        severity_of(x_sev),
+        {"since": out_since, "before": ctx.to_actual(before), "after": ctx.to_actual(after), "z": z_out},
+    )
+
+
+def silent_drift(ctx: Context, p: dict[str, float]) -> Fired:
+    """A deteriorating trend while still on target (status on or watch, or no target): Theil–Sen slope
+    over the last `window` periods, significant by Mann–Kendall (|z| ≥ `mk_z`), worth at least
+    `min_change` σ over the window."""
+    panel = ctx.panel
+    w, n_w = ctx.w, int(p["window"])
+    win = ctx.x[..., w - n_w :]
+    slope, low, high, mk_z, n = theil_sen(win, z_ci=1.645)
+    change = -slope * (n_w - 1)
+    still_on = np.isin(panel.status, (0, 1, 3))
+    active = (mk_z <= -p["mk_z"]) & (change >= p["min_change"] * ctx.sigma) & still_on
+    active &= ctx.valid & (ctx.seen >= p["min_history"]) & (n >= n_w - 1)
+    # Level of the fitted line now, and the deseasonalised target: when would the line cross it?
+    pos = np.arange(n_w) - (n_w - 1)
+    fitted = nanmedian(win - slope[..., None] * pos)
+    mult, add = ctx.now_factor()
+    target = panel.target * panel.sign[:, None] / mult - add
+    t_idx = np.arange(panel.shape[1])[None, :]
+
+    def crossing(s: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            k = np.ceil((fitted - target) / -s)
+        return np.where((s < 0) & (fitted >= target), t_idx + np.maximum(k, 1), np.nan)
+
+    peak = np.nanargmax(np.where(np.isnan(win), -np.inf, win), axis=-1)
+    x_sev = -slope * 6 / ctx.band
+    return Fired(
+        active,
+        severity_of(x_sev),
+        {
+            "slope_per_period": slope * mult * panel.sign[:, None],
+            "n_periods": (n_w - 1 - peak).astype(float),
+            "since": t_idx - (n_w - 1 - peak).astype(float),
+            "miss_period": crossing(slope),
+            "miss_low": crossing(low),
+            "miss_high": crossing(high),
+            "z": mk_z,
+        },
+    )
+
+
+@cache
+def _trim_factor(n_v: int) -> float:
+    """E[mean of the n-2 smallest of n squared changes] / 2σ² for normal noise (seeded simulation): the
+    trimmed spread underestimates σ by this much."""
+    x = np.random.default_rng(0).normal(size=(20_000, n_v))
+    d2 = np.sort(np.diff(x, axis=1) ** 2, axis=1)[:, : n_v - 3]
+    return float(d2.mean() / 2)
+
+
+def volatility_jump(ctx: Context, p: dict[str, float]) -> Fired:
+    """Noise that grows: the spread of the last `window` period-to-period changes (the two largest
+    left out, so a single spike or step is not volatility) against the robust spread of the
+    `reference` periods before, at least `ratio` times larger."""
+    w, n_v, r = ctx.w, int(p["window"]), int(p["reference"])
+    recent = np.diff(ctx.x[..., w - n_v :], axis=-1)
+    d2 = np.sort(recent**2, axis=-1)  # NaN last
+    n = count(recent)
+    keep = np.arange(d2.shape[-1])[None, None, :] < (n - 2)[..., None]
+    trimmed = np.where(keep, d2, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma_recent = np.sqrt(np.nansum(trimmed, axis=-1) / np.maximum(n - 2, 1) / 2 / _trim_factor(n_v))
+    ref = ctx.x[..., w - n_v - r : w - n_v]
+    sigma_ref = np.fmax(diff_sigma(ref), ctx.floor)
+    ratio = sigma_recent / sigma_ref
+    active = (ratio >= p["ratio"]) & (n >= n_v - 2) & (count(ref) >= r * 0.75)
+    active &= ctx.valid & (ctx.seen >= p["min_history"])
+    mult, _ = ctx.now_factor()
+    x_sev = 2 * (sigma_recent - sigma_ref) / ctx.band
+    return Fired(
+        active,
+        severity_of(x_sev),
+        {"before": sigma_ref * mult, "after": sigma_recent * mult, "z": ratio},
+    )
