@@ -6,12 +6,14 @@
 
 Works (see benchmarks/README.md):
   slice   an Explore filter change: 5 services, 12 months, month × service × KPI on daily data, with
-          gap, status and the previous-period comparison (app: lib.slicing.performance).
+          gap, status and the previous-period comparison (app: lib.slicing.performance on the month
+          history cached per dataset version, as lib.ui.compute runs it; app_raw: from raw rows).
   status  the latest status of every service × KPI at month grain (app: the whole-history rollup that
           lib.ui.compute.history caches per dataset version; `app_cached` is its second access).
 Each engine's result is checked against the app's (same rows, values within 1e-9 relative, same
 statuses), first on a small frame full of holes (null actuals and targets, zero targets, missing
-weights), then on the benchmark data; any difference stops the run with exit code 1.
+weights), then on the benchmark data; any difference stops the run with exit code 1 (a status on a
+boundary up to float noise is reported as a tie instead).
 """
 
 from __future__ import annotations
