@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cache
 
 import numpy as np
 
 from lib.signals.panel import Panel, Season, season
-from lib.signals.robust import count, diff_sigma, nanmedian, theil_sen, trailing
+from lib.signals.robust import change_sigma, count, nanmedian, theil_sen, trailing
 
-SIGMA_WINDOW = 12  # periods the shared noise estimate looks back over
-MEDIAN_VAR = math.pi / 2  # variance of a sample median, in units of σ²/n, for normal noise
+SIGMA_WINDOW = 24  # periods the shared noise estimate looks back over
+UNSURE_FACTOR = 1.4  # a season swings the level too: until a year of history can tell, ask for more
+TOL_FLOOR = 0.25  # smallest noise believed, in tolerance bands: smaller moves do not matter to anyone
+MEDIAN_VAR = math.pi / 2
+CLIP = 3.0  # values further than this many σ from a level count as this far (spikes are not shifts)  # variance of a sample median, in units of σ²/n, for normal noise
 
 
 @dataclass
@@ -48,6 +50,11 @@ class Context:
     floor: np.ndarray  # (S, T) smallest noise σ believed
     sigma: np.ndarray  # (S, T) noise σ of the SIGMA_WINDOW periods before t (floored)
     band: np.ndarray  # (S, T) one tolerance band (or 3σ) in oriented deseasonalised units
+    unsure: np.ndarray  # (S, T) too little history to know whether the series is seasonal
+
+    def strict(self, threshold: float) -> np.ndarray:
+        """A detector's threshold, raised by UNSURE_FACTOR while a season could pass for a change."""
+        return np.where(self.unsure, threshold * UNSURE_FACTOR, threshold)
 
     @property
     def w(self) -> int:
@@ -88,11 +95,12 @@ def context(panel: Panel, w: int, lag: int) -> Context:
     tol = panel.tolerance[:, None] / 100 * np.abs(panel.target / mult_now)
     tol = np.where(np.isfinite(tol) & (tol > 0), tol, np.nan)
     floor = np.fmax(np.where(integer[:, None], 0.5, 0.0), np.nan_to_num(0.005 * level))
-    floor = np.fmax(floor, np.nan_to_num(0.1 * tol))
+    floor = np.fmax(floor, np.nan_to_num(TOL_FLOOR * tol))
     floor = np.fmax(floor, 1e-9)
-    sigma = np.fmax(diff_sigma(x[..., max(0, w - SIGMA_WINDOW - 1) : w - 1]), floor)
+    sigma = np.fmax(change_sigma(x[..., max(0, w - SIGMA_WINDOW - 1) : w - 1]), floor)
     band = np.where(np.isnan(tol), 3 * sigma, tol)
-    return Context(panel, seas, x, seen, valid, floor, sigma, band)
+    unsure = (seas.source == 0) & (seen < panel.season + lag) if panel.season else np.zeros((s_n, t_n), bool)
+    return Context(panel, seas, x, seen, valid, floor, sigma, band, unsure)
 
 
 def _runs(flag: np.ndarray) -> np.ndarray:
@@ -129,10 +137,9 @@ def anomaly(ctx: Context, p: dict[str, float]) -> Fired:
     now = ctx.x[..., w - 1]
     expected = nanmedian(ref)
     n = count(ref)
-    sigma = np.fmax(diff_sigma(ref), ctx.floor)
-    spread = sigma * np.sqrt(1 + MEDIAN_VAR / np.maximum(n, 1))
+    spread = ctx.sigma * np.sqrt(1 + MEDIAN_VAR / np.maximum(n, 1))
     z = (now - expected) / spread
-    active = (z <= -k) & (n >= min(n_b, p["min_history"]) * 0.75) & (ctx.seen >= p["min_history"])
+    active = (z <= -ctx.strict(k)) & (n >= min(n_b, p["min_history"]) * 0.75) & (ctx.seen >= p["min_history"])
     active &= ctx.valid
     lo_or, hi_or = ctx.to_actual(expected - k * spread), ctx.to_actual(expected + k * spread)
     sign = ctx.panel.sign[:, None]
@@ -143,6 +150,12 @@ def anomaly(ctx: Context, p: dict[str, float]) -> Fired:
         severity_of(x),
         {"expected": ctx.to_actual(expected), "low": low, "high": high, "z": z},
     )
+
+
+def clipped_mean(a: np.ndarray, center: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """Mean of the values of each row clipped to center ± limit (a Huber-like location)."""
+    clipped = np.clip(a, (center - limit)[..., None], (center + limit)[..., None])
+    return np.nansum(clipped, axis=-1) / np.maximum(count(a), 1)
 
 
 def _change_point(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -180,29 +193,23 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     best_z = np.full((s_n, t_n), np.inf)
     best_ref = np.full((s_n, t_n), np.nan)
     best_sigma = np.full((s_n, t_n), np.nan)
+    sigma = ctx.sigma
     for h in range(2, h_max + 1):
         test = ctx.x[..., w - h :]
         ref = ctx.x[..., w - h - r : w - h]
         n_ref = count(ref)
-        sigma = np.fmax(diff_sigma(ref), ctx.floor)
         dist = (r + h) / 2 + (h_max - h)  # reference trend measured before the longest window
-        level = nanmedian(ref) + trend * dist
-        if h == 2:
-            # Two points: the one nearer the reference, so that one spike is not a shift.
-            loc = np.where(
-                np.abs(test[..., 0] - level) < np.abs(test[..., 1] - level), test[..., 0], test[..., 1]
-            )
-            var_t = 1.0
-        else:
-            loc, var_t = nanmedian(test), MEDIAN_VAR / h
-        spread = sigma * np.sqrt(var_t + MEDIAN_VAR / np.maximum(n_ref, 1) + slope_var * dist**2)
+        level = clipped_mean(ref, nanmedian(ref), CLIP * sigma) + trend * dist
+        # Test points clipped at CLIP σ from the reference: one spike is not a shift.
+        loc = level + clipped_mean(test, level, CLIP * sigma) - level
+        spread = sigma * np.sqrt(1 / h + 1 / np.maximum(n_ref, 1) + slope_var * dist**2)
         z = (loc - level) / spread
         z = np.where((count(test) == h) & (n_ref >= r * 0.5), z, np.inf)
         better = z < best_z
         best_z = np.where(better, z, best_z)
         best_ref = np.where(better, level, best_ref)
         best_sigma = np.where(better, sigma, best_sigma)
-    fire = (best_z <= -c) & ctx.valid & (ctx.seen >= p["min_history"])
+    fire = (best_z <= -ctx.strict(c)) & ctx.valid & (ctx.seen >= p["min_history"])
     back = _change_point(ctx.x[..., w - h_max - r :], 1, h_max + 1)  # periods since the change, + 1
     since = np.arange(t_n)[None, :] - back + 1
     # State across periods (a loop over time, vectorised over series): a fired shift stays active
@@ -256,7 +263,7 @@ def silent_drift(ctx: Context, p: dict[str, float]) -> Fired:
     slope, low, high, mk_z, n = theil_sen(win, z_ci=1.645)
     change = -slope * (n_w - 1)
     still_on = np.isin(panel.status, (0, 1, 3))
-    active = (mk_z <= -p["mk_z"]) & (change >= p["min_change"] * ctx.sigma) & still_on
+    active = (mk_z <= -p["mk_z"]) & (change >= ctx.strict(p["min_change"]) * ctx.sigma) & still_on
     active &= ctx.valid & (ctx.seen >= p["min_history"]) & (n >= n_w - 1)
     # Level of the fitted line now, and the deseasonalised target: when would the line cross it?
     pos = np.arange(n_w) - (n_w - 1)
@@ -287,29 +294,16 @@ def silent_drift(ctx: Context, p: dict[str, float]) -> Fired:
     )
 
 
-@cache
-def _trim_factor(n_v: int) -> float:
-    """E[mean of the n-2 smallest of n squared changes] / 2σ² for normal noise (seeded simulation): the
-    trimmed spread underestimates σ by this much."""
-    x = np.random.default_rng(0).normal(size=(20_000, n_v))
-    d2 = np.sort(np.diff(x, axis=1) ** 2, axis=1)[:, : n_v - 3]
-    return float(d2.mean() / 2)
-
-
 def volatility_jump(ctx: Context, p: dict[str, float]) -> Fired:
     """Noise that grows: the spread of the last `window` period-to-period changes (the two largest
     left out, so a single spike or step is not volatility) against the robust spread of the
     `reference` periods before, at least `ratio` times larger."""
     w, n_v, r = ctx.w, int(p["window"]), int(p["reference"])
-    recent = np.diff(ctx.x[..., w - n_v :], axis=-1)
-    d2 = np.sort(recent**2, axis=-1)  # NaN last
+    recent = ctx.x[..., w - n_v :]
     n = count(recent)
-    keep = np.arange(d2.shape[-1])[None, None, :] < (n - 2)[..., None]
-    trimmed = np.where(keep, d2, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sigma_recent = np.sqrt(np.nansum(trimmed, axis=-1) / np.maximum(n - 2, 1) / 2 / _trim_factor(n_v))
+    sigma_recent = change_sigma(recent, trim=0.3)
     ref = ctx.x[..., w - n_v - r : w - n_v]
-    sigma_ref = np.fmax(diff_sigma(ref), ctx.floor)
+    sigma_ref = np.fmax(change_sigma(ref), ctx.floor)
     ratio = sigma_recent / sigma_ref
     active = (ratio >= p["ratio"]) & (n >= n_v - 2) & (count(ref) >= r * 0.75)
     active &= ctx.valid & (ctx.seen >= p["min_history"])

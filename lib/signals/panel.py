@@ -7,9 +7,11 @@ Seasonality, as known at period t (never later data):
 - from the target, when the target is phased by period (a monthly budget that follows the season):
   the target's profile, median over the last years of target ÷ that year's mean, used when it moves by
   at least `TARGET_SEASON_MIN` (10 %) — a yearly step of a few percent is not a season;
-- otherwise from the data, with at least two whole years before the periods being tested: each year's
-  deviations from its mean (less the trend between years), median over years, kept only when an
-  F test says the profile is more than noise (F ≥ `SEASON_F_MIN`).
+- otherwise from the data, before the periods being tested: with three whole years, each year's
+  deviations from its mean (less the trend between years), median over years, kept when an F test
+  says the profile is more than noise (F ≥ `SEASON_F_MIN`); else, from a year of data, sine waves a
+  year (one, two from two years) fitted with a level and a trend, kept when their F test passes.
+  (A profile by month from two years overfits: each month is the mean of two noisy values.)
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from lib.signals.robust import count, nanmedian, trailing
 
 SEASON_LENGTH = {"day": 7, "week": 52, "month": 12, "quarter": 4, "year": 0}
 TARGET_SEASON_MIN = 0.10
-SEASON_F_MIN = 3.0
+SEASON_F_MIN = 4.5
 SEASON_YEARS = 3  # years of history a seasonal profile looks back over
 STATUS_CODES = {"on": 0, "watch": 1, "off": 2, "none": 3}
 
@@ -191,8 +193,65 @@ def _data_profile(y: np.ndarray, m: int, lag: int) -> tuple[np.ndarray, np.ndarr
     within = np.nansum((dev_q - mean_q[..., None]) ** 2, axis=(-1, -2))
     with np.errstate(invalid="ignore", divide="ignore"):
         f_stat = between / (within / np.maximum(df, 1))
-    ok = (years >= 2) & (df > 0) & (f_stat >= SEASON_F_MIN)
+    ok = (years >= SEASON_YEARS) & (df > 0) & (f_stat >= SEASON_F_MIN)
     return np.nan_to_num(prof), ok
+
+
+HARMONIC_F_MIN = 5.0
+HARMONIC_WINDOW = 36
+
+
+def _huber_fit(design: np.ndarray, y: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Huber-weighted least squares of every row of y on `design` (n, p): (coefficients, weighted RSS)."""
+    yv = np.nan_to_num(y)
+    wt = valid.astype(float)
+    p = design.shape[1]
+    for _ in range(3):
+        a = np.einsum("ni,sn,nj->sij", design, wt, design) + 1e-9 * np.eye(p)
+        b = np.einsum("ni,sn,sn->si", design, wt, yv)
+        beta = np.linalg.solve(a, b[..., None])[..., 0]
+        r = np.where(valid, yv - beta @ design.T, np.nan)
+        scale = 1.4826 * nanmedian(np.abs(r)) + 1e-12
+        big = np.maximum(np.abs(np.nan_to_num(r)), 1e-12)
+        wt = np.where(valid, np.minimum(1.0, 1.345 * scale[:, None] / big), 0.0)
+    return beta, np.nansum(wt * np.nan_to_num(r) ** 2, axis=1)
+
+
+def _harmonic_profile(y: np.ndarray, m: int, lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sine waves a year (one from a year of data, two from two years), fitted with a level and a
+    trend (Huber-weighted least squares, batched over series) to the last `HARMONIC_WINDOW` periods
+    before the tested ones; kept when an F test against level and trend alone finds them
+    (F ≥ HARMONIC_F_MIN). Needs a year where a profile by month needs three."""
+    s_n, t_n = y.shape
+    prof = np.zeros((s_n, t_n, m))
+    ok = np.zeros((s_n, t_n), bool)
+    n_fit = HARMONIC_WINDOW
+    win = trailing(y, n_fit, lag=lag)
+    ph = 2 * np.pi * np.arange(m) / m
+    waves = np.stack([np.cos(ph), np.sin(ph), np.cos(2 * ph), np.sin(2 * ph)], axis=1)  # (m, 4)
+    for t in range(t_n):
+        e = t - lag
+        if e + 1 < m:
+            continue
+        tau = np.arange(e - n_fit + 1, e + 1)
+        ang = 2 * np.pi * tau / m
+        design = np.stack(
+            [np.ones(n_fit), (tau - e) / m, np.cos(ang), np.sin(ang), np.cos(2 * ang), np.sin(2 * ang)], axis=1
+        )
+        yw = win[:, t, :]
+        valid = ~np.isnan(yw)
+        n = valid.sum(axis=1)
+        _, rss0 = _huber_fit(design[:, :2], yw, valid)
+        beta1, rss1 = _huber_fit(design[:, :4], yw, valid)
+        beta2, rss2 = _huber_fit(design, yw, valid)
+        two = n >= 2 * m
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f1 = ((rss0 - rss1) / 2) / (rss1 / np.maximum(n - 4, 1))
+            f2 = ((rss0 - rss2) / 4) / (rss2 / np.maximum(n - 6, 1))
+        ok[:, t] = (n >= m) & (np.where(two, f2, f1) >= HARMONIC_F_MIN)
+        coef = np.where(two[:, None], beta2[:, 2:], np.concatenate([beta1[:, 2:], np.zeros((s_n, 2))], axis=1))
+        prof[:, t, :] = coef @ waves.T
+    return prof, ok
 
 
 def season(panel: Panel, lag: int) -> Season:
@@ -207,7 +266,10 @@ def season(panel: Panel, lag: int) -> Season:
     tprof = _by_phase(tprof, t_idx, m)
     dprof, d_ok = _data_profile(panel.y, m, lag)
     dprof = _by_phase(dprof, t_idx - lag, m)
-    d_ok &= ~t_ok
+    hprof, h_ok = _harmonic_profile(panel.y, m, lag)
+    use_h = h_ok & ~d_ok
+    dprof = np.where(use_h[..., None], hprof, dprof)
+    d_ok = (d_ok | h_ok) & ~t_ok
     mult = np.where(t_ok[..., None], tprof, 1.0)
     add = np.where(d_ok[..., None], dprof, 0.0)
     source = np.where(t_ok, 1, np.where(d_ok, 2, 0)).astype(np.int8)

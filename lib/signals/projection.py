@@ -3,8 +3,9 @@ projected-miss detector.
 
 The forecast of a series at period t: the Theil–Sen line of its last `window` deseasonalised values
 (slope kept only when Mann–Kendall finds it significant, |z| ≥ `trend_z`; else the level alone),
-put back into its season. Its variance at horizon k is σ²·(1 + 1/n + (k + (n−1)/2)²/Sxx), σ the
-robust noise, the last term only with a slope (the usual prediction interval of a straight line).
+its slope damped (× 0.9 a period ahead, so at most 9 periods' worth of it), put back into its season.
+Its variance at horizon k is σ²·(1 + 1/n + (k' + (n−1)/2)²/Sxx), σ the robust noise, k' the damped
+horizon, the last term only with a slope (the prediction interval of a straight line).
 
 The year's aggregate follows the KPI's `agg_time`: `sum` adds the known periods and the forecasts,
 `mean` / `wmean` average them (weights of future periods unknown: plain mean), `last` takes the
@@ -26,6 +27,8 @@ from lib.signals.detectors import Context, Fired, severity_of
 from lib.signals.robust import normal_cdf, theil_sen
 
 Z80 = 1.2816  # the 80 % two-sided interval shown with projections
+DAMPING = 0.9  # a trend fades by this factor each period ahead (damped trend: a slope seen over a few
+# periods is not extrapolated over a whole year at full strength)
 
 
 def extend_periods(periods: list[date], grain: str, n: int) -> list[date]:
@@ -75,7 +78,7 @@ class Forecast:
 
     mean: np.ndarray  # actual units
     mult: np.ndarray  # seasonal factor of each future period
-    k: np.ndarray  # (F,) horizon
+    k: np.ndarray  # (F,) horizon, damped (the slope's lever)
     center: np.ndarray  # (S,) (n - 1) / 2
     sigma2: np.ndarray  # (S,) noise variance, deseasonalised
     n: np.ndarray  # (S,) points in the line's window
@@ -101,7 +104,8 @@ def forecast(ctx: Context, t: int, future: np.ndarray, line: tuple) -> Forecast:
     """Forecast at period t of periods `future` (indices > t) for every series."""
     level, slope, inv_sxx, n = line
     k = (future - t).astype(float)
-    mean_or = level[:, t, None] + slope[:, t, None] * k[None, :]
+    reach = DAMPING * (1 - DAMPING**k) / (1 - DAMPING)  # Σ φ^i for i = 1..k
+    mean_or = level[:, t, None] + slope[:, t, None] * reach[None, :]
     m = ctx.season.m
     s_n = ctx.panel.shape[0]
     if m:
@@ -112,7 +116,7 @@ def forecast(ctx: Context, t: int, future: np.ndarray, line: tuple) -> Forecast:
         mult, add = np.ones((s_n, len(future))), np.zeros((s_n, len(future)))
     n_t = np.maximum(n[:, t], 1).astype(float)
     mean = (mean_or + add) * mult * ctx.panel.sign[:, None]
-    return Forecast(mean, mult, k, (n_t - 1) / 2, ctx.sigma[:, t] ** 2, n_t, inv_sxx[:, t])
+    return Forecast(mean, mult, reach, (n_t - 1) / 2, ctx.sigma[:, t] ** 2, n_t, inv_sxx[:, t])
 
 
 def _targets(ctx: Context, t: int, future: np.ndarray) -> np.ndarray:
@@ -225,7 +229,7 @@ def projected_miss(ctx: Context, p: dict[str, float], cal: Calendar) -> Fired:
         band = panel.tolerance / 100 * np.abs(view.year_target)
         band = np.where(band > 0, band, np.nan)
         gap_ok = short >= p["min_gap"] * np.nan_to_num(band, nan=0.0)
-        fire = ready & (p_miss >= p["confidence"]) & gap_ok & ~np.isnan(view.year_target)
+        fire = ready & (p_miss >= p["confidence"]) & gap_ok & ~np.isnan(view.year_target) & ~ctx.unsure[:, t]
         active[:, t] = fire
         sev[:, t] = severity_of(short / np.where(np.isnan(band), 3 * ctx.sigma[:, t], band))
         nums["projected"][:, t] = view.projected

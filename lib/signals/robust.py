@@ -8,6 +8,7 @@ the middle of the valid values: several times faster than np.nanmedian on many s
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import numpy as np
 
@@ -49,6 +50,39 @@ def diff_sigma(a: np.ndarray) -> np.ndarray:
     d = np.diff(a, axis=-1)
     med = nanmedian(d)
     return MAD_TO_SIGMA * nanmedian(np.abs(d - med[..., None])) / math.sqrt(2)
+
+
+TRIM = 0.2  # share of the largest changes a noise scale leaves out
+
+
+@cache
+def _trim_factors(n_max: int, trim: float) -> np.ndarray:
+    """factors[n] = E[trimmed mean of squares of n standard normal changes]: what `change_sigma`
+    divides by so that its estimate is unbiased for normal noise (seeded simulation, computed once)."""
+    rng = np.random.default_rng(0)
+    out = np.ones(n_max + 1)
+    for n in range(1, n_max + 1):
+        keep = max(1, n - int(math.floor(trim * n)))
+        x = np.sort(rng.normal(size=(4000, n)) ** 2, axis=1)[:, :keep]
+        out[n] = x.mean()
+    return out
+
+
+def change_sigma(a: np.ndarray, trim: float = TRIM) -> np.ndarray:
+    """Noise σ from successive differences: root mean square of the changes without the largest
+    `trim` share, / √2, corrected for the trimming. A level shift or a spike moves one or two changes
+    (left out), a trend moves them all alike (centred away); far less noisy than a MAD on few points."""
+    d = np.diff(a, axis=-1)
+    n = count(d)
+    d = d - nanmedian(d)[..., None]
+    sq = np.sort(d * d, axis=-1)  # NaN last
+    keep = np.maximum(n - np.floor(trim * n).astype(np.int64), 1)
+    mask = np.arange(sq.shape[-1]) < keep[..., None]
+    total = np.where(mask, np.nan_to_num(sq), 0.0).sum(axis=-1)
+    factors = _trim_factors(max(a.shape[-1], 2), trim)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = total / keep / factors[np.minimum(n, len(factors) - 1)] / 2
+    return np.where(n >= 2, np.sqrt(var), np.nan)
 
 
 def pairs(w: int) -> tuple[np.ndarray, np.ndarray]:
