@@ -200,7 +200,14 @@ def with_gap(lf: pl.LazyFrame, catalog: pl.DataFrame) -> pl.LazyFrame:
     """Add `gap` (actual − target, sign flipped for lower-is-better KPIs: positive is better),
     `gap_pct` (gap in percent of |target|; null for a zero target, which has an absolute gap only)
     and `status` (on / watch within the KPI's tolerance / off / none without a target)."""
-    gap = (pl.col("actual") - pl.col("target")) * pl.col("_sign")
+    # A difference within float noise of the target is no gap: summing days in another order must
+    # not flip a KPI exactly on target to "watch" (2.18 against 2.1799999999999997).
+    raw = (pl.col("actual") - pl.col("target")) * pl.col("_sign")
+    gap = (
+        pl.when(raw.abs() <= 1e-9 * pl.max_horizontal(pl.col("actual").abs(), pl.col("target").abs()))
+        .then(0.0)
+        .otherwise(raw)
+    )
     gap_pct = pl.when(pl.col("target") != 0).then(pl.col("gap") / pl.col("target").abs() * 100)
     status = (
         pl.when(pl.col("actual").is_null() | pl.col("target").is_null())

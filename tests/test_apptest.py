@@ -64,3 +64,36 @@ def test_malformed_link_parameters_are_dropped_with_a_notice(tmp_path, monkeypat
     notice = " ".join(w.value for w in at.warning).replace("\\", "")  # Markdown escapes
     assert "grain=fortnight" in notice and "status=great" in notice and "kpi=No such KPI" in notice
     assert "grain" not in at.query_params and "status" not in at.query_params and "kpi" not in at.query_params
+
+
+def test_explore_draws_the_total_when_services_are_many(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("VIGIE_DATA_DIR", str(tmp_path))
+    at = run_page("pages/explore.py", lang="en", kpi="Délai de réponse aux demandes")
+    assert not at.exception
+    import pyarrow as pa
+
+    chart = at.get("vega_lite_chart")[0].proto
+    series = set()
+    for dataset in chart.datasets:  # Streamlit ships chart data as Arrow, beside the spec
+        table = pa.ipc.open_stream(dataset.data.data).read_all()
+        if "series" in table.column_names:
+            series |= set(table.column("series").to_pylist())
+    assert json.loads(chart.spec)["description"]  # and the chart has an accessible name
+    assert series == {"Total of the services"}
+
+
+def test_the_period_slider_writes_the_range_to_the_url(tmp_path, monkeypatch):
+    from datetime import date
+
+    monkeypatch.setenv("VIGIE_DATA_DIR", str(tmp_path))
+    at = run_page("app.py", lang="en")
+    assert at.select_slider[0].value == (date(2025, 11, 1), date(2026, 10, 1))
+    at.select_slider[0].set_value((date(2026, 1, 1), date(2026, 6, 1))).run()
+    assert not at.exception
+    assert (at.query_params["from"], at.query_params["to"]) in (
+        ("2026-01", "2026-06"),
+        (["2026-01"], ["2026-06"]),
+    )
+    assert at.select_slider[0].value == (date(2026, 1, 1), date(2026, 6, 1))

@@ -19,7 +19,7 @@ def _history(slug: str, token: str, grain: str, data_grain: str, _loaded: Loaded
         _loaded.data.lazy(), _loaded.catalog, grain, data_grain, settings().year_start_month
     )
     # Sorted by period: a date window is then a binary search (lib.slicing._window).
-    return model.with_gap(rollup, _loaded.catalog).collect().sort("period", "service", "kpi")
+    return model.with_gap(rollup, _loaded.catalog).collect().sort("period")
 
 
 def history(loaded: Loaded, grain: str, data_grain: str) -> pl.DataFrame:
@@ -36,7 +36,13 @@ def _performance(
     grain = view.grain or data_grain
     hist = history(_loaded, grain, data_grain) if grain != data_grain else None
     return performance(
-        _loaded.data, _loaded.catalog, view, data_grain, settings().year_start_month, history=hist
+        _loaded.data,
+        _loaded.catalog,
+        view,
+        data_grain,
+        settings().year_start_month,
+        history=hist,
+        total_label=total_label,
     )
 
 

@@ -4,6 +4,7 @@ to it in its on_change callback; the URL follows (lib/ui/state.py)."""
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 import streamlit as st
 
@@ -15,6 +16,12 @@ from lib.ui import state
 from lib.ui.text import md_escape
 
 
+@lru_cache(maxsize=16)
+def _labels(periods: tuple[date, ...], grain: str, lang: str) -> dict[date, str]:
+    """Slider labels, formatted once per dataset and language (babel is slow on 400 daily periods)."""
+    return {p: period_label(p, grain, lang, short=True) for p in periods}
+
+
 def _set(field: str, convert=lambda v: v):
     def callback() -> None:
         state.set_view(state.current_view().with_(**{field: convert(st.session_state[f"_w_{field}"])}))
@@ -22,8 +29,8 @@ def _set(field: str, convert=lambda v: v):
     return callback
 
 
-def _on_range(grain: str) -> None:
-    value = st.session_state.get("_w_range")
+def _on_range(key: str, grain: str) -> None:
+    value = st.session_state.get(key)
     if not isinstance(value, (tuple, list)) or len(value) != 2:  # a stale single value from another page
         return
     start, end = value
@@ -44,14 +51,18 @@ def filters_panel(raw: ViewState, view: ViewState, domain: Domain, periods: list
         hi = truncate_date(view.end, grain) if view.end else periods[-1]
         lo = min(max(lo, periods[0]), periods[-1])
         hi = min(max(hi, lo), periods[-1])
-        st.session_state["_w_range"] = (lo, hi)
+        labels = _labels(tuple(periods), grain, lang)
+        # A new widget whenever the view's range changes (a link, Back, a chart click): a keyed slider
+        # would otherwise keep showing its own last value.
+        key = f"_w_range_{lo}_{hi}"
         st.select_slider(
             t("common.filters.period", lang),
             options=periods,
-            key="_w_range",
-            format_func=lambda d: period_label(d, grain, lang, short=True),
+            value=(lo, hi),
+            key=key,
+            format_func=labels.__getitem__,
             on_change=_on_range,
-            args=(grain,),
+            args=(key, grain),
         )
     grains = allowed_grains(grain)
     st.session_state["_w_grain"] = view.grain if view.grain in grains else grain
