@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser_harness import Server, goto, wait_ready
 
@@ -85,9 +86,8 @@ def test_clicking_a_bar_filters_explore_and_the_url(page, server):
     wait_ready(page)
     query = _query(page)
     assert query["service"] == [service]
-    # The other charts follow: the bar chart now has one bar.
-    page.wait_for_timeout(300)
-    assert _chart(page, 1).locator("g.mark-rect path").count() == 1
+    # The other charts follow: the bar chart redraws with one bar.
+    expect(_chart(page, 1).locator("g.mark-rect path")).to_have_count(1, timeout=20_000)
 
 
 def test_a_filter_change_updates_the_url_and_back_forward_restore_views(page, server):
