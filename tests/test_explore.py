@@ -22,6 +22,7 @@ from lib.explore import (
 from lib.filters import ViewState
 from lib.periods import period_range
 from lib.slicing import performance
+from tests.builders import CATALOG_SCHEMA, DATA_SCHEMA, as_held
 
 MONTHS = period_range(date(2024, 1, 1), date(2025, 6, 1), "month")
 VIEW = ViewState(start=date(2025, 1, 1), end=date(2025, 6, 30), grain="month")
@@ -33,17 +34,7 @@ def catalog(*kpis: tuple[str, str, str, float]) -> pl.DataFrame:
     return pl.DataFrame(
         [(k, f"{k}-unit", d, "sum", agg, tol, None, None, 1.0) for k, d, agg, tol in kpis],
         orient="row",
-        schema={
-            "kpi": pl.String,
-            "unit": pl.String,
-            "direction": pl.String,
-            "agg_time": pl.String,
-            "agg_services": pl.String,
-            "tolerance": pl.Float64,
-            "axis": pl.String,
-            "description": pl.String,
-            "score_weight": pl.Float64,
-        },
+        schema=CATALOG_SCHEMA,
     )
 
 
@@ -52,16 +43,9 @@ def frame(rows: list[tuple]) -> pl.DataFrame:
     out = pl.DataFrame(
         rows,
         orient="row",
-        schema={
-            "period": pl.Date,
-            "service": pl.String,
-            "kpi": pl.String,
-            "actual": pl.Float64,
-            "target": pl.Float64,
-            "weight": pl.Float64,
-        },
+        schema=DATA_SCHEMA,
     )
-    return out.sort("period", "service", "kpi").with_columns(pl.col("service", "kpi").cast(pl.Categorical))
+    return as_held(out)
 
 
 def services_data(n: int, seed: int, kpi: str = "k") -> pl.DataFrame:

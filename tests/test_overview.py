@@ -15,6 +15,7 @@ from lib.filters import ViewState
 from lib.overview import BOARD_MAX_SERVICES, HEATMAP_MAX_CELLS, HEATMAP_MAX_SERVICES, TOP_N, build_overview
 from lib.periods import period_range
 from lib.slicing import performance
+from tests.builders import CATALOG_SCHEMA, DATA_SCHEMA, as_held
 
 
 def catalog(kpis: list[tuple]) -> pl.DataFrame:
@@ -22,17 +23,7 @@ def catalog(kpis: list[tuple]) -> pl.DataFrame:
     return pl.DataFrame(
         [(k, "u", d, "sum", "sum", tol, axis, None, w) for k, d, tol, axis, w in kpis],
         orient="row",
-        schema={
-            "kpi": pl.String,
-            "unit": pl.String,
-            "direction": pl.String,
-            "agg_time": pl.String,
-            "agg_services": pl.String,
-            "tolerance": pl.Float64,
-            "axis": pl.String,
-            "description": pl.String,
-            "score_weight": pl.Float64,
-        },
+        schema=CATALOG_SCHEMA,
     ).with_columns(unit=pl.col("kpi") + "-unit")
 
 
@@ -41,16 +32,9 @@ def frame(rows: list[tuple]) -> pl.DataFrame:
     out = pl.DataFrame(
         [(*r, None) for r in rows],
         orient="row",
-        schema={
-            "period": pl.Date,
-            "service": pl.String,
-            "kpi": pl.String,
-            "actual": pl.Float64,
-            "target": pl.Float64,
-            "weight": pl.Float64,
-        },
+        schema=DATA_SCHEMA,
     )
-    return out.sort("period", "service", "kpi").with_columns(pl.col("service", "kpi").cast(pl.Categorical))
+    return as_held(out)
 
 
 def history(data: pl.DataFrame, cat: pl.DataFrame, grain: str = "month") -> pl.DataFrame:

@@ -12,6 +12,7 @@ from lib.filters import ViewState
 from lib.periods import period_range
 from lib.scorecard import SPARK_PERIODS, scorecard, service_score, spark_frame
 from lib.slicing import performance
+from tests.builders import CATALOG_SCHEMA, DATA_SCHEMA, as_held
 
 MONTHS = period_range(date(2024, 1, 1), date(2025, 3, 1), "month")  # 15 months
 FEB, MAR = date(2025, 2, 1), date(2025, 3, 1)
@@ -22,17 +23,7 @@ def catalog(kpis: list[tuple]) -> pl.DataFrame:
     return pl.DataFrame(
         [(k, f"{k}-unit", d, "sum", "sum", 5.0, axis, f"About {k}", w) for k, axis, d, w in kpis],
         orient="row",
-        schema={
-            "kpi": pl.String,
-            "unit": pl.String,
-            "direction": pl.String,
-            "agg_time": pl.String,
-            "agg_services": pl.String,
-            "tolerance": pl.Float64,
-            "axis": pl.String,
-            "description": pl.String,
-            "score_weight": pl.Float64,
-        },
+        schema=CATALOG_SCHEMA,
     )
 
 
@@ -41,16 +32,9 @@ def frame(rows: list[tuple]) -> pl.DataFrame:
     out = pl.DataFrame(
         [(*r, None) for r in rows],
         orient="row",
-        schema={
-            "period": pl.Date,
-            "service": pl.String,
-            "kpi": pl.String,
-            "actual": pl.Float64,
-            "target": pl.Float64,
-            "weight": pl.Float64,
-        },
+        schema=DATA_SCHEMA,
     )
-    return out.sort("period", "service", "kpi").with_columns(pl.col("service", "kpi").cast(pl.Categorical))
+    return as_held(out)
 
 
 def perf(

@@ -15,6 +15,7 @@ from lib import model
 from lib.filters import ViewState, allowed_grains, period_end
 from lib.periods import period_range, truncate_date
 from lib.slicing import domain_of, keep_matching_series, latest, performance, selected_kpis
+from tests.builders import CATALOG_SCHEMA
 
 SERVICES = ("Achats", "Finances", "RH")
 # kpi, unit, direction, agg_time, agg_services, tolerance, axis
@@ -41,17 +42,7 @@ def make_catalog(kpis=KPIS) -> pl.DataFrame:
     return pl.DataFrame(
         [(*k, f"about {k[0]}", 1.0) for k in kpis],
         orient="row",
-        schema={
-            "kpi": pl.String,
-            "unit": pl.String,
-            "direction": pl.String,
-            "agg_time": pl.String,
-            "agg_services": pl.String,
-            "tolerance": pl.Float64,
-            "axis": pl.String,
-            "description": pl.String,
-            "score_weight": pl.Float64,
-        },
+        schema=CATALOG_SCHEMA,
     )
 
 
