@@ -1163,3 +1163,27 @@ def test_heatmap_draws_every_column_label(width, angle):
     drawn = {text: attrs for attrs, text in text_elements(svg_root(chart)) if text in ELEVEN}
     assert sorted(drawn) == sorted(ELEVEN)
     assert all('opacity="1"' in attrs and f"rotate({angle})" in attrs for attrs in drawn.values())
+
+
+def test_time_series_range_follows_the_values_not_a_wide_watch_band():
+    from datetime import date
+
+    frame = pl.DataFrame(
+        {
+            "period": [date(2026, m, 1) for m in range(1, 7)],
+            "series": ["A"] * 6,
+            "actual": [98.0, 99.0, 100.0, 101.0, 100.0, 99.0],
+            "target": [95.0] * 6,
+            "tol_low": [80.75] * 6,  # a 15 % tolerance
+            "tol_high": [95.0] * 6,
+        }
+    )
+    spec = C.time_series(frame, "fr", grain="month", unit="%").to_dict()
+    domains = [
+        layer["encoding"]["y"]["scale"]["domain"]
+        for layer in spec["layer"]
+        if "y" in layer.get("encoding", {}) and "domain" in layer["encoding"]["y"].get("scale", {})
+    ]
+    assert domains and all(d[0] > 90 and d[1] < 105 for d in domains)
+    bands = [layer for layer in spec["layer"] if layer.get("mark", {}).get("type") == "area"]
+    assert bands and all(layer["mark"]["clip"] for layer in bands)

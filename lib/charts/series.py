@@ -121,6 +121,19 @@ def _status_scales(present: list[str], lang: str) -> tuple[alt.Scale, alt.Scale]
     )
 
 
+def _value_domain(data: pl.DataFrame, proj: pl.DataFrame | None) -> list[float] | None:
+    """[low, high] of the plotted values with a margin, or None when there are none."""
+    columns = [data.get_column(c) for c in ("actual", "target", "cmp_actual")]
+    if proj is not None:
+        columns += [proj.get_column(c) for c in ("mean", "low", "high") if c in proj.columns]
+    values = pl.concat([c.cast(pl.Float64) for c in columns]).drop_nulls().drop_nans()
+    if values.is_empty():
+        return None
+    low, high = float(values.min()), float(values.max())
+    margin = (high - low) * 0.12 or abs(high) * 0.05 or 1.0
+    return [low - margin, high + margin]
+
+
 def time_series(
     frame: pl.DataFrame,
     lang: str,
@@ -168,8 +181,14 @@ def time_series(
         proj = with_period_text(proj, names)
     x = alt.X("period:T", axis=time_axis(periods, grain, names if given or grain == "quarter" else None))
 
+    # The y range follows the values, target and comparison (and a projection), not the watch band: a
+    # wide tolerance (15 %) would otherwise squash the line into the top of the chart. The band is
+    # clipped to the plot.
+    domain = _value_domain(data, proj)
+
     def y(field: str) -> alt.Y:
-        return alt.Y(f"{field}:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(format=NUMBER))
+        scale = alt.Scale(zero=False, domain=domain) if domain else alt.Scale(zero=False)
+        return alt.Y(f"{field}:Q", title=y_title, scale=scale, axis=alt.Axis(format=NUMBER))
 
     compare_label = compare_label or t("charts.field.comparison", lang)
     dash_names = {
@@ -234,7 +253,7 @@ def time_series(
     # description of a point, which is what a screen reader reads.
     layers = []
     if has_band:
-        area = base.mark_area(opacity=0.22, aria=False).encode(
+        area = base.mark_area(opacity=0.22, aria=False, clip=True).encode(
             x=x, y=y("tol_low"), y2="tol_high:Q", detail="series:N"
         )
         layers.append(banded(area, band_names[0]))
