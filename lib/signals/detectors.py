@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lib.signals.panel import Panel, Season, season
-from lib.signals.robust import change_sigma, count, nanmedian, theil_sen, trailing
+from lib.signals.robust import MAD_TO_SIGMA, change_sigma, count, nanmedian, theil_sen, trailing
 
-SIGMA_WINDOW = 24  # periods the shared noise estimate looks back over
+SIGMA_WINDOW = 36  # periods the shared noise estimate looks back over
 UNSURE_FACTOR = 1.4  # a season swings the level too: until a year of history can tell, ask for more
 TOL_FLOOR = 0.25  # smallest noise believed, in tolerance bands: smaller moves do not matter to anyone
 MEDIAN_VAR = math.pi / 2
+SPREAD_SHARE = 0.7
+WANDER_SLACK = 1.25  # the values' spread sets σ only when it exceeds the changes' σ by this much
 CLIP = 3.0  # values further than this many σ from a level count as this far (spikes are not shifts)  # variance of a sample median, in units of σ²/n, for normal noise
 
 
@@ -179,95 +181,142 @@ def _change_point(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     """A lasting change of level for the worse: the last h periods (2 ≤ h ≤ `window`) against the
-    `reference` periods before them, median against median (extrapolating the reference's trend when
-    a Mann–Kendall test finds one), beyond `threshold` robust σ. Once fired, it stays active while the
-    level stays below the old one, for at most `max_age` periods."""
+    `reference` periods before them, clipped means (a spike is not a shift), the reference's trend
+    extrapolated when Mann–Kendall finds one (|z| ≥ `trend_z`), beyond `threshold` σ. σ is the noise
+    of successive changes, or the spread of the reference's values when the series wanders more.
+
+    A loop over periods, vectorised over series, because each series restarts after a change (as a
+    CUSUM does): later tests only compare with values from the last change on. A fired shift stays
+    active while the level since the change stays below the level before it by half the threshold,
+    for at most `max_age` periods."""
     panel = ctx.panel
     s_n, t_n = panel.shape
-    w, c, h_max, r = ctx.w, p["threshold"], int(p["window"]), int(p["reference"])
-    # Trend of the reference before the longest test window, used for every h when significant.
-    ref_all = ctx.x[..., w - h_max - r : w - h_max]
-    slope, _, _, mk_z, _ = theil_sen(ref_all)
-    trend = np.where(np.abs(mk_z) >= p["trend_z"], slope, 0.0)
-    slope_var = np.where(trend != 0, 12.0 / (r * (r * r - 1)) / 0.91, 0.0)
-    best_z = np.full((s_n, t_n), np.inf)
-    best_ref = np.full((s_n, t_n), np.nan)
-    best_sigma = np.full((s_n, t_n), np.nan)
-    sigma = ctx.sigma
-    for h in range(2, h_max + 1):
-        test = ctx.x[..., w - h :]
-        ref = ctx.x[..., w - h - r : w - h]
-        n_ref = count(ref)
-        dist = (r + h) / 2 + (h_max - h)  # reference trend measured before the longest window
-        level = clipped_mean(ref, nanmedian(ref), CLIP * sigma) + trend * dist
-        # Test points clipped at CLIP σ from the reference: one spike is not a shift.
-        loc = level + clipped_mean(test, level, CLIP * sigma) - level
-        spread = sigma * np.sqrt(1 / h + 1 / np.maximum(n_ref, 1) + slope_var * dist**2)
-        z = (loc - level) / spread
-        z = np.where((count(test) == h) & (n_ref >= r * 0.5), z, np.inf)
-        better = z < best_z
-        best_z = np.where(better, z, best_z)
-        best_ref = np.where(better, level, best_ref)
-        best_sigma = np.where(better, sigma, best_sigma)
-    fire = (best_z <= -ctx.strict(c)) & ctx.valid & (ctx.seen >= p["min_history"])
-    back = _change_point(ctx.x[..., w - h_max - r :], 1, h_max + 1)  # periods since the change, + 1
-    since = np.arange(t_n)[None, :] - back + 1
-    # State across periods (a loop over time, vectorised over series): a fired shift stays active
-    # while the level since the change stays below the level before it by half the threshold.
-    active = np.zeros((s_n, t_n), bool)
-    out_since = np.full((s_n, t_n), np.nan)
-    before = np.full((s_n, t_n), np.nan)
-    after = np.full((s_n, t_n), np.nan)
-    z_out = np.full((s_n, t_n), np.nan)
-    cur_since = np.full(s_n, np.nan)
-    cur_before = np.full(s_n, np.nan)
-    cur_sigma = np.full(s_n, np.nan)
+    w, h_max, r = ctx.w, int(p["window"]), int(p["reference"])
+    thresholds = ctx.strict(p["threshold"])
+    pos_ref = np.arange(r) - (r - 1) / 2
     j = np.arange(w)
+    names = ("since", "before", "after", "z")
+    out = {k: np.full((s_n, t_n), np.nan) for k in names}
+    active = np.zeros((s_n, t_n), bool)
+    last_change = np.full(s_n, -1.0e9)
+    cur = {k: np.full(s_n, np.nan) for k in ("since", "before", "sigma")}
+    # Each period's deseasonalised value as seen then, and running sums, for the segment test.
+    now_x = ctx.x[..., w - 1]
+    ok_x = ~np.isnan(now_x)
+    c_n = np.concatenate([np.zeros((s_n, 1)), np.cumsum(ok_x, axis=1)], axis=1)
+    c_1 = np.concatenate([np.zeros((s_n, 1)), np.cumsum(np.nan_to_num(now_x), axis=1)], axis=1)
+    c_2 = np.concatenate([np.zeros((s_n, 1)), np.cumsum(np.nan_to_num(now_x) ** 2, axis=1)], axis=1)
+    rows = np.arange(s_n)
     for t in range(t_n):
-        start_j = cur_since - (t - w + 1)
-        keep_old = ~np.isnan(cur_since) & (t - cur_since < p["max_age"]) & (start_j >= 0) & ctx.valid[:, t]
-        post = nanmedian(
-            np.where(j[None, :] >= np.nan_to_num(start_j, nan=w)[:, None], ctx.x[:, t, :], np.nan)
-        )
-        z_post = (post - cur_before) / cur_sigma
-        keep_old &= z_post <= -c / 2
-        new = fire[:, t] & ~keep_old
-        cur_since = np.where(new, since[:, t], np.where(keep_old, cur_since, np.nan))
-        cur_before = np.where(new, best_ref[:, t], np.where(keep_old, cur_before, np.nan))
-        cur_sigma = np.where(new, best_sigma[:, t], np.where(keep_old, cur_sigma, np.nan))
-        now = new | keep_old
+        first_j = last_change - (t - w + 1)
+        xt = np.where(j[None, :] >= first_j[:, None], ctx.x[:, t, :], np.nan)
+        ref_all = xt[:, w - h_max - r : w - h_max]
+        slope, _, _, mk_z, _ = theil_sen(ref_all)
+        trend = np.where(np.abs(mk_z) >= p["trend_z"], np.nan_to_num(slope), 0.0)
+        slope_var = np.where(trend != 0, 12.0 / (r * (r * r - 1)) / 0.91, 0.0)
+        # Wandering series (random walks, autocorrelated noise) move their mean more than successive
+        # changes suggest: the spread of the reference's values around its level and trend sets σ.
+        resid = ref_all - nanmedian(ref_all)[:, None] - trend[:, None] * pos_ref
+        wander = MAD_TO_SIGMA * nanmedian(np.abs(resid - nanmedian(resid)[:, None])) / WANDER_SLACK
+        # And a shift must stand out of the series' own range, as binary segmentation asks of a
+        # standardised series: σ is at least SPREAD_SHARE × the values' spread before the test window.
+        before = ctx.x[:, t, : w - h_max]
+        spread_all = MAD_TO_SIGMA * nanmedian(np.abs(before - nanmedian(before)[:, None]))
+        sigma = np.fmax(np.fmax(ctx.sigma[:, t], np.nan_to_num(wander)), np.nan_to_num(SPREAD_SHARE * spread_all))
+        best_z = np.full(s_n, np.inf)
+        best_level = np.full(s_n, np.nan)
+        for h in range(2, h_max + 1):
+            test = xt[:, w - h :]
+            ref = xt[:, w - h - r : w - h]
+            n_ref = count(ref)
+            dist = (r + h) / 2 + (h_max - h)  # the trend is measured before the longest window
+            level = clipped_mean(ref, nanmedian(ref), CLIP * sigma) + trend * dist
+            shift = clipped_mean(test, level, CLIP * sigma) - level
+            spread = sigma * np.sqrt(1 / h + 1 / np.maximum(n_ref, 1) + slope_var * dist**2)
+            z = np.where((count(test) == h) & (n_ref >= min(r, 12) * 0.5), shift / spread, np.inf)
+            better = z < best_z
+            best_z = np.where(better, z, best_z)
+            best_level = np.where(better, level, best_level)
+        # The whole segment since the last change (or the start) must agree, its spread taken from
+        # all its values, change included, as binary segmentation does on a standardised series.
+        seg0 = np.clip(last_change, 0, t).astype(np.int64)
+        n_seg = c_n[:, t + 1] - c_n[rows, seg0]
+        s1, s2 = c_1[:, t + 1] - c_1[rows, seg0], c_2[:, t + 1] - c_2[rows, seg0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd_seg = np.sqrt(np.maximum(s2 / n_seg - (s1 / n_seg) ** 2, 0) * n_seg / np.maximum(n_seg - 1, 1))
+            seg_z = np.full(s_n, np.inf)
+            for h in range(2, h_max + 1):
+                if t - h + 1 < 0:
+                    break
+                nb = c_n[:, t + 1] - c_n[:, t + 1 - h]
+                na = n_seg - nb
+                mb = (c_1[:, t + 1] - c_1[:, t + 1 - h]) / nb
+                ma = (s1 - (c_1[:, t + 1] - c_1[:, t + 1 - h])) / na
+                z = (mb - ma) / (np.fmax(sd_seg, ctx.floor[:, t]) * np.sqrt(1 / nb + 1 / na))
+                seg_z = np.fmin(seg_z, np.where((na >= 6) & (nb == h), z, np.inf))
+        fire = (best_z <= -thresholds[:, t]) & (seg_z <= -p["segment_z"])
+        fire &= ctx.valid[:, t] & (ctx.seen[:, t] >= p["min_history"])
+        # The previous shift, if any, still holds?
+        start_j = cur["since"] - (t - w + 1)
+        keep = ~np.isnan(cur["since"]) & (t - cur["since"] < p["max_age"]) & (start_j >= 0) & ctx.valid[:, t]
+        post = _median_from(ctx.x[:, t, :], start_j)
+        keep &= (post - cur["before"]) / cur["sigma"] <= -thresholds[:, t] / 2
+        new = fire & ~keep
+        back = _change_point(xt[:, w - h_max - r :], 1, h_max + 1)
+        since = t - back + 1
+        for k, v in (("since", since), ("before", best_level), ("sigma", sigma)):
+            cur[k] = np.where(new, v, np.where(keep, cur[k], np.nan))
+        last_change = np.where(new, since, last_change)
+        now = new | keep
         active[:, t] = now
-        start_j = cur_since - (t - w + 1)
-        post = nanmedian(
-            np.where(j[None, :] >= np.nan_to_num(start_j, nan=w)[:, None], ctx.x[:, t, :], np.nan)
-        )
-        out_since[:, t] = np.where(now, cur_since, np.nan)
-        before[:, t] = np.where(now, cur_before, np.nan)
-        after[:, t] = np.where(now, post, np.nan)
-        z_out[:, t] = np.where(now, (post - cur_before) / cur_sigma, np.nan)
-    x_sev = (before - after) / ctx.band
+        post = _median_from(ctx.x[:, t, :], cur["since"] - (t - w + 1))
+        out["since"][:, t] = np.where(now, cur["since"], np.nan)
+        out["before"][:, t] = np.where(now, cur["before"], np.nan)
+        out["after"][:, t] = np.where(now, post, np.nan)
+        out["z"][:, t] = np.where(now, (post - cur["before"]) / cur["sigma"], np.nan)
+    x_sev = (out["before"] - out["after"]) / ctx.band
     return Fired(
         active,
         severity_of(x_sev),
-        {"since": out_since, "before": ctx.to_actual(before), "after": ctx.to_actual(after), "z": z_out},
+        {"since": out["since"], "before": ctx.to_actual(out["before"]), "after": ctx.to_actual(out["after"]), "z": out["z"]},
     )
 
 
+def _median_from(x: np.ndarray, start_j: np.ndarray) -> np.ndarray:
+    """Median of each row of x (S, W) from column start_j on (NaN start: NaN)."""
+    j = np.arange(x.shape[-1])
+    return nanmedian(np.where(j[None, :] >= np.nan_to_num(start_j, nan=x.shape[-1])[:, None], x, np.nan))
+
+
 def silent_drift(ctx: Context, p: dict[str, float]) -> Fired:
-    """A deteriorating trend while still on target (status on or watch, or no target): Theil–Sen slope
-    over the last `window` periods, significant by Mann–Kendall (|z| ≥ `mk_z`), worth at least
-    `min_change` σ over the window."""
+    """A deteriorating trend while still on target (status on or watch, or no target): over the last
+    `window` periods the Theil–Sen slope goes the wrong way, Mann–Kendall finds the trend (z ≥ `mk_z`),
+    and the line now stands below the `reference` periods before the window by `drop_z` standard
+    errors (a trend that has not yet moved the level is not yet worth a signal)."""
     panel = ctx.panel
-    w, n_w = ctx.w, int(p["window"])
+    w, n_w, r = ctx.w, int(p["window"]), int(p["reference"])
     win = ctx.x[..., w - n_w :]
     slope, low, high, mk_z, n = theil_sen(win, z_ci=1.645)
-    change = -slope * (n_w - 1)
-    still_on = np.isin(panel.status, (0, 1, 3))
-    active = (mk_z <= -p["mk_z"]) & (change >= ctx.strict(p["min_change"]) * ctx.sigma) & still_on
-    active &= ctx.valid & (ctx.seen >= p["min_history"]) & (n >= n_w - 1)
-    # Level of the fitted line now, and the deseasonalised target: when would the line cross it?
     pos = np.arange(n_w) - (n_w - 1)
     fitted = nanmedian(win - slope[..., None] * pos)
+    ref = ctx.x[..., w - n_w - r : w - n_w]
+    n_ref = count(ref)
+    ref_level = clipped_mean(ref, nanmedian(ref), CLIP * ctx.sigma)
+    # Ramp statistic: the last h values against the reference, weighted 1..h (the matched filter of a
+    # trend starting h periods ago), best h; deviations clipped at CLIP σ.
+    ramp = np.full(ctx.sigma.shape, -np.inf)
+    for h in range(3, n_w + 1):
+        k = np.arange(1, h + 1, dtype=float)
+        dev = np.clip(ctx.x[..., w - h :] - ref_level[..., None], -CLIP * ctx.sigma[..., None], CLIP * ctx.sigma[..., None])
+        num = -(np.nan_to_num(dev) * k).sum(axis=-1)
+        sd = ctx.sigma * np.sqrt((k * k).sum() + k.sum() ** 2 / np.maximum(n_ref, 1))
+        z = np.where(count(dev) == h, num / sd, -np.inf)
+        ramp = np.fmax(ramp, z)
+    drop_z = ramp
+    still_on = np.isin(panel.status, (0, 1, 3))
+    active = (mk_z <= -p["mk_z"]) & (drop_z >= ctx.strict(p["drop_z"])) & (slope < 0) & still_on
+    active &= ctx.valid & (ctx.seen >= p["min_history"]) & (n >= n_w - 1) & (n_ref >= r * 0.5)
+    # When would the line cross the (deseasonalised) target?
     mult, add = ctx.now_factor()
     target = panel.target * panel.sign[:, None] / mult - add
     t_idx = np.arange(panel.shape[1])[None, :]
@@ -286,6 +335,7 @@ def silent_drift(ctx: Context, p: dict[str, float]) -> Fired:
             "slope_per_period": slope * mult * panel.sign[:, None],
             "n_periods": (n_w - 1 - peak).astype(float),
             "since": t_idx - (n_w - 1 - peak).astype(float),
+            "before": ctx.to_actual(ref_level),
             "miss_period": crossing(slope),
             "miss_low": crossing(low),
             "miss_high": crossing(high),

@@ -68,7 +68,7 @@ def _sizes(p: dict[str, dict[str, float]]) -> tuple[int, int]:
     w = max(
         ls["window"] + ls["reference"],
         an["baseline"] + 1,
-        dr["window"],
+        dr["window"] + dr["reference"],
         vj["window"] + vj["reference"],
         pm["window"],
         det.SIGMA_WINDOW + 1,

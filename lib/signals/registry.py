@@ -51,8 +51,9 @@ DETECTORS: tuple[Detector, ...] = (
         "bad",
         (
             Param("window", 8, 5, 24, 1),
-            Param("mk_z", 2.6, 1.0, 4.0, 0.1),
-            Param("min_change", 1.5, 0.0, 6.0, 0.1),
+            Param("mk_z", 1.0, 0.0, 4.0, 0.05),
+            Param("drop_z", 3.4, 1.0, 8.0, 0.1),
+            Param("reference", 12, 6, 36, 1),
             _history(),
         ),
         "signals.doc.silent_drift",
@@ -60,7 +61,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(
         "anomaly",
         "bad",
-        (Param("threshold", 4.0, 2.0, 8.0, 0.1), Param("baseline", 12, 6, 36, 1), _history()),
+        (Param("threshold", 3.5, 2.0, 8.0, 0.1), Param("baseline", 12, 6, 36, 1), _history()),
         "signals.doc.anomaly",
     ),
     Detector(
@@ -69,8 +70,9 @@ DETECTORS: tuple[Detector, ...] = (
         (
             Param("threshold", 3.6, 2.0, 8.0, 0.1),
             Param("window", 6, 2, 12, 1),
-            Param("reference", 12, 6, 36, 1),
-            Param("trend_z", 2.5, 1.0, 5.0, 0.1),
+            Param("reference", 24, 6, 36, 1),
+            Param("trend_z", 3.5, 1.0, 9.0, 0.1),
+            Param("segment_z", 3.0, 0.0, 8.0, 0.1),
             Param("max_age", 12, 2, 36, 1),
             _history(),
         ),
@@ -92,7 +94,7 @@ DETECTORS: tuple[Detector, ...] = (
         "volatility_jump",
         "bad",
         (
-            Param("ratio", 3.0, 1.5, 6.0, 0.1),
+            Param("ratio", 3.2, 1.5, 6.0, 0.1),
             Param("window", 8, 5, 24, 1),
             Param("reference", 12, 6, 36, 1),
             _history(),
