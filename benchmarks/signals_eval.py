@@ -53,8 +53,20 @@ EFFECTS = {
     "noise ×2": ("volatility", 2.0),
     "noise ×3": ("volatility", 3.0),
 }
-DETECTOR_OF = {"drift": "silent_drift", "shift": "level_shift", "spike": "anomaly", "volatility": "volatility_jump"}
-BAD_KINDS = ("off_target_streak", "silent_drift", "anomaly", "level_shift", "projected_miss", "volatility_jump")
+DETECTOR_OF = {
+    "drift": "silent_drift",
+    "shift": "level_shift",
+    "spike": "anomaly",
+    "volatility": "volatility_jump",
+}
+BAD_KINDS = (
+    "off_target_streak",
+    "silent_drift",
+    "anomaly",
+    "level_shift",
+    "projected_miss",
+    "volatility_jump",
+)
 
 
 @dataclass
@@ -102,7 +114,9 @@ def make_grid(reps: int, seed: int) -> list[Grid]:
                     sid = f"L{length}-{n:05d}"
                     kpi = "lower" if lower else "higher"
                     rows.append((sid, kpi, values, target))
-                    truth.append((sid, effect, family, size, seasonal, length, start if family != "noise" else -1))
+                    truth.append(
+                        (sid, effect, family, size, seasonal, length, start if family != "noise" else -1)
+                    )
                     n += 1
         periods = _months(length)
         frame = pl.DataFrame(
@@ -157,7 +171,9 @@ def score(grids: list[Grid], params=None) -> dict:
             continue
         kind = DETECTOR_OF[family]
         ev = truth.filter(pl.col("effect") == effect)
-        f = fired.filter(pl.col("kind") == kind).join(ev.select("service", "start", "seasonal", "length"), on="service")
+        f = fired.filter(pl.col("kind") == kind).join(
+            ev.select("service", "start", "seasonal", "length"), on="service"
+        )
         f = f.with_columns((pl.col("t") - pl.col("start")).alias("delay"))
         f = f.with_columns(pl.col("delay").is_between(0, MATCH).alias("match"))
         first = f.filter(pl.col("match")).group_by("service").agg(pl.col("delay").min())
@@ -184,8 +200,10 @@ def score(grids: list[Grid], params=None) -> dict:
         hit = fired.filter(pl.col("kind") == kind).join(noise.select("service", "seasonal"), on="service")
         alarms[kind] = {
             "all": hit["service"].n_unique() / noise.height,
-            "plain": hit.filter(~pl.col("seasonal"))["service"].n_unique() / noise.filter(~pl.col("seasonal")).height,
-            "seasonal": hit.filter(pl.col("seasonal"))["service"].n_unique() / noise.filter(pl.col("seasonal")).height,
+            "plain": hit.filter(~pl.col("seasonal"))["service"].n_unique()
+            / noise.filter(~pl.col("seasonal")).height,
+            "seasonal": hit.filter(pl.col("seasonal"))["service"].n_unique()
+            / noise.filter(pl.col("seasonal")).height,
         }
     return {"table": table, "false_alarms": alarms, "series": truth.height}
 
@@ -198,7 +216,9 @@ def _fmt(x, pct=True):
 
 def print_synthetic(result: dict) -> None:
     print(f"Synthetic grid: {result['series']} series (lengths {LENGTHS}, with and without seasonality)")
-    print("| detector | effect | recall | precision | median delay | recall plain / seasonal | recall 24 / 36 / 60 |")
+    print(
+        "| detector | effect | recall | precision | median delay | recall plain / seasonal | recall 24 / 36 / 60 |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|")
     for r in result["table"]:
         print(
@@ -284,7 +304,13 @@ def level_shift_points(values: np.ndarray, grain: str, params=None) -> dict[str,
     fired, located = set(), set()
     for direction in ("higher", "lower"):
         catalog = pl.DataFrame(
-            {"kpi": ["series"], "direction": [direction], "tolerance": [0.0], "agg_time": ["mean"], "unit": [""]}
+            {
+                "kpi": ["series"],
+                "direction": [direction],
+                "tolerance": [0.0],
+                "agg_time": ["mean"],
+                "unit": [""],
+            }
         )
         history = model.with_gap(frame.lazy(), catalog).collect()
         ev = engine.evaluate(history, catalog, None, params)
@@ -350,7 +376,132 @@ def print_tcpd(result: dict) -> None:
             f"{r['f1_zero']:.3f} |"
         )
     m = result["mean"]
-    print(f"| **mean** | | **{m['f1']:.3f}** | {m['f1_fired']:.3f} | {m['f1_binseg']:.3f} | {m['f1_zero']:.3f} |")
+    print(
+        f"| **mean** | | **{m['f1']:.3f}** | {m['f1_fired']:.3f} | {m['f1_binseg']:.3f} | {m['f1_zero']:.3f} |"
+    )
+
+
+# --- Sample organisation ---------------------------------------------------------------------------
+
+# The signal kinds that find each kind of planted story (sample_data/stories.json).
+STORY_KINDS = {
+    "silent_drift": ("silent_drift",),
+    "anomaly": ("anomaly",),
+    "projected_miss": ("projected_miss",),
+    "level_shift": ("level_shift",),
+    "off_target_streak": ("off_target_streak",),
+    "over_performer": ("win_streak", "win_record"),
+    "corrective_action": ("off_target_streak",),  # the slip; the recovery is checked apart
+}
+
+
+def sample_history() -> tuple[pl.DataFrame, pl.DataFrame, list[dict]]:
+    from lib.sample import SAMPLE_DIR, load_sample
+
+    loaded = load_sample()
+    lf = model.rollup_time(loaded.data.lazy(), loaded.catalog, "month", "month")
+    history = model.with_gap(lf, loaded.catalog).collect().sort("period", "service", "kpi")
+    stories = json.loads((SAMPLE_DIR / "stories.json").read_text())
+    return history, loaded.catalog, stories
+
+
+def sample_eval() -> dict:
+    """Every planted story found with its kind, in replay: a firing of one of its kinds between its
+    start and six periods later (stories as long as the history: from the start of the history);
+    and how many calm series (no story) any warning fires on, in replay and at the last period."""
+    from lib.signals import detect, replay
+
+    history, catalog, stories = sample_history()
+    started = time.perf_counter()
+    now = detect(history, catalog)
+    seconds_detect = time.perf_counter() - started
+    started = time.perf_counter()
+    trail = replay(history, catalog)
+    seconds_replay = time.perf_counter() - started
+    rows = []
+    for story in stories:
+        start = date.fromisoformat(story["start"])
+        kinds = STORY_KINDS[story["kind"]]
+        mine = trail.filter(
+            (pl.col("service") == story["service"])
+            & (pl.col("kpi") == story["kpi"])
+            & pl.col("kind").is_in(kinds)
+        )
+        hits = mine.filter(pl.col("period") >= start).sort("period")
+        first = hits.row(0, named=True) if hits.height else None
+        delay = None
+        if first is not None:
+            delay = (first["period"].year - start.year) * 12 + first["period"].month - start.month
+        found = first is not None and delay is not None and delay <= MATCH
+        if story["kind"] == "corrective_action":
+            action = date.fromisoformat(story["params"]["action_period"])
+            back = trail.filter(
+                (pl.col("service") == story["service"])
+                & (pl.col("kpi") == story["kpi"])
+                & (pl.col("kind") == "win_back_on_target")
+                & (pl.col("period") == action)
+            )
+            found = found and back.height == 1
+        active = now.filter((pl.col("service") == story["service"]) & (pl.col("kpi") == story["kpi"]))
+        rows.append(
+            {
+                "kind": story["kind"],
+                "service": story["service"],
+                "kpi": story["kpi"],
+                "start": story["start"],
+                "found": found,
+                "fired": str(first["period"]) if first else None,
+                "signal": first["kind"] if first else None,
+                "delay": delay,
+                "active_now": sorted(set(active["kind"].to_list())),
+            }
+        )
+    story_series = {(s["service"], s["kpi"]) for s in stories}
+    bad = trail.filter(pl.col("polarity") == "bad")
+    calm = bad.filter(
+        ~pl.struct("service", "kpi").is_in(
+            pl.DataFrame({"service": [a for a, _ in story_series], "kpi": [b for _, b in story_series]})
+            .to_struct()
+            .implode()
+        )
+    )
+    n_series = history.select("service", "kpi").unique().height
+    calm_now = now.filter(pl.col("polarity") == "bad").join(
+        calm.select("service", "kpi").unique(), on=["service", "kpi"]
+    )
+    return {
+        "stories": rows,
+        "found": sum(r["found"] for r in rows),
+        "series": n_series,
+        "calm_series": n_series - len(story_series),
+        "calm_with_warning_replay": calm.select("service", "kpi").unique().height,
+        "calm_warnings_by_kind": dict(calm.group_by("kind").len().sort("kind").iter_rows()),
+        "calm_with_warning_now": calm_now.select("service", "kpi").unique().height,
+        "warnings_now": now.filter(pl.col("polarity") == "bad").height,
+        "good_news_now": now.filter(pl.col("polarity") == "good").height,
+        "seconds_detect": round(seconds_detect, 3),
+        "seconds_replay": round(seconds_replay, 3),
+    }
+
+
+def print_sample(result: dict) -> None:
+    print(
+        f"Sample organisation: {result['found']} of {len(result['stories'])} planted stories found with their kind"
+    )
+    print("| story | service — KPI | start | found | first firing | delay | active at the last period |")
+    print("|---|---|---|---|---|---:|---|")
+    for r in result["stories"]:
+        print(
+            f"| {r['kind']} | {r['service']} — {r['kpi']} | {r['start']} | {'yes' if r['found'] else 'NO'} | "
+            f"{r['signal'] or '–'} {r['fired'] or ''} | {r['delay'] if r['delay'] is not None else '–'} | "
+            f"{', '.join(r['active_now']) or '–'} |"
+        )
+    print(
+        f"Calm series (no story): {result['calm_with_warning_replay']} of {result['calm_series']} get a warning at "
+        f"some period of the replay ({result['calm_warnings_by_kind']}); {result['calm_with_warning_now']} at the "
+        f"last period. At the last period: {result['warnings_now']} warnings, {result['good_news_now']} good news. "
+        f"detect {result['seconds_detect']} s, replay {result['seconds_replay']} s."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -359,10 +510,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=100, help="series per cell (effect × seasonality × length)")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--tcpd", type=Path, help="folder of the Turing Change Point Dataset")
+    ap.add_argument("--sample", action="store_true", help="planted stories of the sample organisation")
     args = ap.parse_args(argv)
     out: dict = {}
     if args.tcpd:
         out["tcpd"] = tcpd(args.tcpd)
+    elif args.sample:
+        out["sample"] = sample_eval()
     else:
         started = time.perf_counter()
         grids = make_grid(args.reps, args.seed)
@@ -375,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
             print_synthetic(out["synthetic"])
         if "tcpd" in out:
             print_tcpd(out["tcpd"])
+        if "sample" in out:
+            print_sample(out["sample"])
     return 0
 
 

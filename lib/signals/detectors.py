@@ -26,7 +26,7 @@ TOL_FLOOR = 0.25  # smallest noise believed, in tolerance bands: smaller moves d
 MEDIAN_VAR = math.pi / 2
 SPREAD_SHARE = 0.7
 WANDER_SLACK = 1.25  # the values' spread sets σ only when it exceeds the changes' σ by this much
-CLIP = 3.0  # values further than this many σ from a level count as this far (spikes are not shifts)  # variance of a sample median, in units of σ²/n, for normal noise
+CLIP = 3.0  # values further than this many σ from a level count as this far (spikes are not shifts)
 
 
 @dataclass
@@ -200,13 +200,6 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     active = np.zeros((s_n, t_n), bool)
     last_change = np.full(s_n, -1.0e9)
     cur = {k: np.full(s_n, np.nan) for k in ("since", "before", "sigma")}
-    # Each period's deseasonalised value as seen then, and running sums, for the segment test.
-    now_x = ctx.x[..., w - 1]
-    ok_x = ~np.isnan(now_x)
-    c_n = np.concatenate([np.zeros((s_n, 1)), np.cumsum(ok_x, axis=1)], axis=1)
-    c_1 = np.concatenate([np.zeros((s_n, 1)), np.cumsum(np.nan_to_num(now_x), axis=1)], axis=1)
-    c_2 = np.concatenate([np.zeros((s_n, 1)), np.cumsum(np.nan_to_num(now_x) ** 2, axis=1)], axis=1)
-    rows = np.arange(s_n)
     for t in range(t_n):
         first_j = last_change - (t - w + 1)
         xt = np.where(j[None, :] >= first_j[:, None], ctx.x[:, t, :], np.nan)
@@ -222,9 +215,12 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
         # standardised series: σ is at least SPREAD_SHARE × the values' spread before the test window.
         before = ctx.x[:, t, : w - h_max]
         spread_all = MAD_TO_SIGMA * nanmedian(np.abs(before - nanmedian(before)[:, None]))
-        sigma = np.fmax(np.fmax(ctx.sigma[:, t], np.nan_to_num(wander)), np.nan_to_num(SPREAD_SHARE * spread_all))
+        sigma = np.fmax(
+            np.fmax(ctx.sigma[:, t], np.nan_to_num(wander)), np.nan_to_num(SPREAD_SHARE * spread_all)
+        )
         best_z = np.full(s_n, np.inf)
         best_level = np.full(s_n, np.nan)
+        spread_of_best = np.zeros(s_n)
         for h in range(2, h_max + 1):
             test = xt[:, w - h :]
             ref = xt[:, w - h - r : w - h]
@@ -237,24 +233,26 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
             better = z < best_z
             best_z = np.where(better, z, best_z)
             best_level = np.where(better, level, best_level)
-        # The whole segment since the last change (or the start) must agree, its spread taken from
-        # all its values, change included, as binary segmentation does on a standardised series.
-        seg0 = np.clip(last_change, 0, t).astype(np.int64)
-        n_seg = c_n[:, t + 1] - c_n[rows, seg0]
-        s1, s2 = c_1[:, t + 1] - c_1[rows, seg0], c_2[:, t + 1] - c_2[rows, seg0]
+            spread_of_best = np.where(better, spread, spread_of_best)
+        # The whole segment in view since the last change must agree, its spread taken from all its
+        # values, change included, as binary segmentation does on a standardised series.
+        n_seg = count(xt)
+        total = np.nansum(xt, axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            sd_seg = np.sqrt(np.maximum(s2 / n_seg - (s1 / n_seg) ** 2, 0) * n_seg / np.maximum(n_seg - 1, 1))
+            dev2 = np.nansum((xt - (total / n_seg)[:, None]) ** 2, axis=1)
+            sd_seg = np.fmax(np.sqrt(dev2 / np.maximum(n_seg - 1, 1)), ctx.floor[:, t])
             seg_z = np.full(s_n, np.inf)
             for h in range(2, h_max + 1):
-                if t - h + 1 < 0:
-                    break
-                nb = c_n[:, t + 1] - c_n[:, t + 1 - h]
+                part = xt[:, w - h :]
+                nb = count(part)
                 na = n_seg - nb
-                mb = (c_1[:, t + 1] - c_1[:, t + 1 - h]) / nb
-                ma = (s1 - (c_1[:, t + 1] - c_1[:, t + 1 - h])) / na
-                z = (mb - ma) / (np.fmax(sd_seg, ctx.floor[:, t]) * np.sqrt(1 / nb + 1 / na))
+                mb = np.nansum(part, axis=1) / nb
+                ma = (total - np.nansum(part, axis=1)) / na
+                z = (mb - ma) / (sd_seg * np.sqrt(1 / nb + 1 / na))
                 seg_z = np.fmin(seg_z, np.where((na >= 6) & (nb == h), z, np.inf))
-        fire = (best_z <= -thresholds[:, t]) & (seg_z <= -p["segment_z"])
+        # Smaller than `min_band` tolerance bands, a shift does not matter to anyone.
+        big = np.nan_to_num(-best_z * spread_of_best) >= p["min_band"] * ctx.band[:, t]
+        fire = (best_z <= -thresholds[:, t]) & (seg_z <= -p["segment_z"]) & big
         fire &= ctx.valid[:, t] & (ctx.seen[:, t] >= p["min_history"])
         # The previous shift, if any, still holds?
         start_j = cur["since"] - (t - w + 1)
@@ -278,7 +276,12 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     return Fired(
         active,
         severity_of(x_sev),
-        {"since": out["since"], "before": ctx.to_actual(out["before"]), "after": ctx.to_actual(out["after"]), "z": out["z"]},
+        {
+            "since": out["since"],
+            "before": ctx.to_actual(out["before"]),
+            "after": ctx.to_actual(out["after"]),
+            "z": out["z"],
+        },
     )
 
 
@@ -307,7 +310,11 @@ def silent_drift(ctx: Context, p: dict[str, float]) -> Fired:
     ramp = np.full(ctx.sigma.shape, -np.inf)
     for h in range(3, n_w + 1):
         k = np.arange(1, h + 1, dtype=float)
-        dev = np.clip(ctx.x[..., w - h :] - ref_level[..., None], -CLIP * ctx.sigma[..., None], CLIP * ctx.sigma[..., None])
+        dev = np.clip(
+            ctx.x[..., w - h :] - ref_level[..., None],
+            -CLIP * ctx.sigma[..., None],
+            CLIP * ctx.sigma[..., None],
+        )
         num = -(np.nan_to_num(dev) * k).sum(axis=-1)
         sd = ctx.sigma * np.sqrt((k * k).sum() + k.sum() ** 2 / np.maximum(n_ref, 1))
         z = np.where(count(dev) == h, num / sd, -np.inf)

@@ -12,7 +12,7 @@ import polars as pl
 
 from lib.signals import detectors as det
 from lib.signals.panel import Panel, build
-from lib.signals.projection import Calendar, projected_miss
+from lib.signals.projection import Z80, Calendar, _line, forecast, projected_miss
 from lib.signals.registry import BY_KIND, WIN_KINDS, resolve
 from lib.wins import WinRules, wins
 
@@ -314,3 +314,58 @@ def replay(
             parts.append(_win_frame(found, panel, [at] * found.height, at))
     out = pl.concat(parts, how="vertical") if parts else empty()
     return _sort(out, by_period=True)
+
+
+def projection(
+    history: pl.DataFrame,
+    catalog: pl.DataFrame,
+    *,
+    as_of: date | None = None,
+    year_start_month: int = 1,
+    services: list[str] | None = None,
+    kpis: list[str] | None = None,
+) -> pl.DataFrame:
+    """Each series' forecast from the period after `as_of` to the deadline (the end of the year that
+    period falls in): period, service, kpi, mean, low, high (80 % prediction interval), in actual
+    units, as the projected-miss detector sees it (default parameters)."""
+    h = history
+    if services is not None:
+        h = h.filter(pl.col("service").cast(pl.String).is_in(list(services)))
+    if kpis is not None:
+        h = h.filter(pl.col("kpi").cast(pl.String).is_in(list(kpis)))
+    schema = {
+        "period": pl.Date(),
+        "service": pl.String(),
+        "kpi": pl.String(),
+        "mean": pl.Float64(),
+        "low": pl.Float64(),
+        "high": pl.Float64(),
+    }
+    p = resolve(None)
+    panel = build(h, catalog, as_of, year_start_month)
+    if not panel.periods or not panel.service:
+        return pl.DataFrame(schema=schema)
+    w, lag = _sizes(p)
+    ctx = det.context(panel, w, lag)
+    cal = Calendar.of(panel.periods, panel.grain, panel.season, year_start_month)
+    t = len(panel.periods) - 1
+    pm = p["projected_miss"]
+    line = _line(ctx, int(pm["window"]), pm["trend_z"])
+    first, last = cal.year_span(t)
+    future = np.arange(max(t + 1, first), last + 1)
+    fc = forecast(ctx, t, future, line)
+    sd = np.sqrt(fc.var_each())
+    rows = np.flatnonzero(ctx.valid[:, t] & ~np.isnan(fc.mean).all(axis=1))
+    n_f = len(future)
+    out = pl.DataFrame(
+        {
+            "period": [cal.periods[i] for i in future] * len(rows),
+            "service": np.repeat(np.array(panel.service, dtype=object)[rows], n_f).tolist(),
+            "kpi": np.repeat(np.array(panel.kpi, dtype=object)[rows], n_f).tolist(),
+            "mean": fc.mean[rows].ravel(),
+            "low": (fc.mean - Z80 * sd)[rows].ravel(),
+            "high": (fc.mean + Z80 * sd)[rows].ravel(),
+        },
+        schema=schema,
+    )
+    return out.sort("service", "kpi", "period")

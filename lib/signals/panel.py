@@ -236,7 +236,8 @@ def _harmonic_profile(y: np.ndarray, m: int, lag: int) -> tuple[np.ndarray, np.n
         tau = np.arange(e - n_fit + 1, e + 1)
         ang = 2 * np.pi * tau / m
         design = np.stack(
-            [np.ones(n_fit), (tau - e) / m, np.cos(ang), np.sin(ang), np.cos(2 * ang), np.sin(2 * ang)], axis=1
+            [np.ones(n_fit), (tau - e) / m, np.cos(ang), np.sin(ang), np.cos(2 * ang), np.sin(2 * ang)],
+            axis=1,
         )
         yw = win[:, t, :]
         valid = ~np.isnan(yw)
@@ -249,7 +250,9 @@ def _harmonic_profile(y: np.ndarray, m: int, lag: int) -> tuple[np.ndarray, np.n
             f1 = ((rss0 - rss1) / 2) / (rss1 / np.maximum(n - 4, 1))
             f2 = ((rss0 - rss2) / 4) / (rss2 / np.maximum(n - 6, 1))
         ok[:, t] = (n >= m) & (np.where(two, f2, f1) >= HARMONIC_F_MIN)
-        coef = np.where(two[:, None], beta2[:, 2:], np.concatenate([beta1[:, 2:], np.zeros((s_n, 2))], axis=1))
+        coef = np.where(
+            two[:, None], beta2[:, 2:], np.concatenate([beta1[:, 2:], np.zeros((s_n, 2))], axis=1)
+        )
         prof[:, t, :] = coef @ waves.T
     return prof, ok
 

@@ -73,6 +73,7 @@ DETECTORS: tuple[Detector, ...] = (
             Param("reference", 24, 6, 36, 1),
             Param("trend_z", 3.5, 1.0, 9.0, 0.1),
             Param("segment_z", 3.0, 0.0, 8.0, 0.1),
+            Param("min_band", 0.5, 0.0, 3.0, 0.05),
             Param("max_age", 12, 2, 36, 1),
             _history(),
         ),
