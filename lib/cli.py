@@ -1,4 +1,4 @@
-"""Command line: `python -m lib check FILE`, `convert FILE OUT.parquet`, `import FILE --name NAME`.
+"""Command line: `python -m lib check | convert | signals | import` (see each command's --help).
 
 Exit codes: 0 when something was loaded (even with rejected rows), 1 when nothing is usable,
 2 on usage errors (bad options, missing input, output exists without --force).
@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -57,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("out", type=Path, help="output Parquet file")
     convert.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
 
+    signals = sub.add_parser(
+        "signals", help="list the weak signals of an extract (as of a date, or replayed)"
+    )
+    common(signals)
+    signals.add_argument("--as-of", type=_iso_date, help="as the signals would have been on YYYY-MM-DD")
+    signals.add_argument("--history", action="store_true", help="replay every period: one row per firing")
+    signals.add_argument("--json", action="store_true", help="print a JSON array")
+
     # Folders of Parquet (and files too large for a browser upload) enter the dataset library here.
     save = sub.add_parser("import", help="save an extract in the dataset library (VIGIE_DATA_DIR)")
     common(save)
@@ -67,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     target.add_argument("--replace", metavar="SLUG", help="replace a dataset's data with a new version")
     return parser
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from exc
 
 
 def _load(args: argparse.Namespace) -> LoadResult:
@@ -168,11 +184,55 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not rep.ok:
         _print_text(result, args.lang)
         return code
+    if args.command == "signals":
+        return _signals(args, result)
     if args.command == "convert":
         write_parquet_atomic(_with_catalog(result), args.out)
         print(t("cli.converted", args.lang, path=args.out, rows=rep.rows_loaded, rejected=rep.rows_rejected))
         return code
     return _import(args, result)
+
+
+def _signals(args: argparse.Namespace, result: LoadResult) -> int:
+    from lib import model
+    from lib.filters import default_grain
+    from lib.signals import detect, message, replay
+
+    assert result.data is not None and result.catalog is not None
+    settings = Settings.load()
+    data_grain = result.report.grain or "month"
+    grain = default_grain(data_grain)
+    data = result.data
+    if args.as_of is not None:  # no look-ahead: periods starting after the date do not exist yet
+        data = data.filter(pl.col("period") <= args.as_of)
+    rolled = model.rollup_time(data.lazy(), result.catalog, grain, data_grain, settings.year_start_month)
+    history = model.with_gap(rolled, result.catalog).collect()
+    if history.is_empty():
+        found = pl.DataFrame()
+    elif args.history:
+        found = replay(history, result.catalog, year_start_month=settings.year_start_month)
+    else:
+        found = detect(history, result.catalog, year_start_month=settings.year_start_month)
+    units = dict(result.catalog.select("kpi", "unit").iter_rows())
+    rows = [
+        {
+            "service": row["service"],
+            "kpi": row["kpi"],
+            "kind": row["kind"],
+            "polarity": row["polarity"],
+            "severity": round(row["severity"], 4),
+            "period": row["period"].isoformat(),
+            "message": message(row, args.lang, units.get(row["kpi"]) or ""),
+        }
+        for row in found.iter_rows(named=True)
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['period']}  {row['severity']:.2f}  {row['kind']:<20} {row['message']}")
+        print(t("cli.signals_count", args.lang, count=len(rows)))
+    return EXIT_OK
 
 
 def _import(args: argparse.Namespace, result: LoadResult) -> int:

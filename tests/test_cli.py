@@ -145,3 +145,30 @@ def test_append_keeps_the_curated_catalog_and_describes_new_kpis(tmp_path, monke
     rules = dict(catalog.select("kpi", "agg_time").iter_rows())
     assert rules["Stock"] == "last" and "New" in rules
     assert dict(catalog.select("kpi", "unit").iter_rows())["Stock"] == "ETP"
+
+
+SIGNAL_KEYS = {"service", "kpi", "kind", "polarity", "severity", "period", "message"}
+
+
+def test_signals_json_as_of_and_history(capsys):
+    sample = ROOT / "sample_data" / "sample.csv"
+    assert main(["signals", str(sample), "--json", "--as-of", "2026-03-15"]) == 0
+    at_march = json.loads(capsys.readouterr().out)
+    assert at_march and all(set(r) == SIGNAL_KEYS for r in at_march)
+    assert all(r["period"] <= "2026-03-01" for r in at_march)  # nothing seen after the as-of date
+    assert {r["polarity"] for r in at_march} <= {"bad", "good"}
+    assert all(0 <= r["severity"] <= 1 for r in at_march)
+    assert main(["signals", str(sample), "--json", "--history", "--lang", "fr"]) == 0
+    history = json.loads(capsys.readouterr().out)
+    # The replay lists every firing month after month: more rows, spread over many periods.
+    assert len(history) > len(at_march) and len({r["period"] for r in history}) > 12
+    assert any("objectif" in r["message"] for r in history)
+
+
+def test_signals_exit_codes(tmp_path, capsys):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert main(["signals", str(empty), "--json"]) == 1
+    with pytest.raises(SystemExit) as exc:
+        main(["signals", str(empty), "--as-of", "31/03/2026"])
+    assert exc.value.code == 2
