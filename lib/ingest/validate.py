@@ -109,7 +109,8 @@ def sort_rows(rows: pl.LazyFrame, categories: dict[str, pl.Series]) -> pl.DataFr
     keys = frame.get_column(KEY)
     if keys.is_sorted():
         return frame
-    frame = frame[keys.arg_sort()]
+    order = keys.arg_sort()
+    frame = frame.lazy().select(pl.all().gather(order)).collect()  # lazy: the columns in parallel
     if (frame.get_column(KEY).diff() == 0).any():  # ties: put them back in file and line order
         frame = frame.sort(KEY, FIDX, LINE)
     return frame
