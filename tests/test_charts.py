@@ -1187,3 +1187,21 @@ def test_time_series_range_follows_the_values_not_a_wide_watch_band():
     assert domains and all(d[0] > 90 and d[1] < 105 for d in domains)
     bands = [layer for layer in spec["layer"] if layer.get("mark", {}).get("type") == "area"]
     assert bands and all(layer["mark"]["clip"] for layer in bands)
+
+
+def test_sparkline_marks_a_detection_period():
+    from datetime import date
+
+    frame = pl.DataFrame(
+        {
+            "period": [date(2026, m, 1) for m in range(1, 7)],
+            "actual": [1.0, 2.0, 3.0, 2.0, 1.0, 0.5],
+            "target": [2.0] * 6,
+        }
+    )
+    plain = C.sparkline(frame, "fr").to_dict()
+    marked = C.sparkline(frame, "fr", marker=date(2026, 4, 1)).to_dict()
+    assert len(marked["layer"]) == len(plain["layer"]) + 1
+    rule = marked["layer"][0]
+    assert rule["mark"]["type"] == "rule" and rule["mark"]["aria"] is False
+    assert rule["encoding"]["x"]["field"] == "period"

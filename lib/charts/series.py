@@ -386,9 +386,16 @@ def _projection_points(
 
 
 def sparkline(
-    frame: pl.DataFrame, lang: str, *, grain: str = "month", width: int = 120, height: int = 30
+    frame: pl.DataFrame,
+    lang: str,
+    *,
+    grain: str = "month",
+    width: int = 120,
+    height: int = 30,
+    marker: date | None = None,
 ) -> alt.LayerChart:
     """A tiny line of actual, target as a faint line, the last point marked by its status; no axes.
+    `marker`: a period to mark with a vertical rule (where a weak signal first fired).
 
     Columns: period, actual, target; optional status.
     """
@@ -446,7 +453,14 @@ def sparkline(
             tooltip=[*tooltip, alt.Tooltip("_status:N", title=t("charts.field.status", lang))],
         )
     )
-    chart = alt.layer(target, actual, hover, end).properties(
+    layers = [target, actual, hover, end]
+    if marker is not None:
+        # Decorative: the detection period is said in the signal's sentence.
+        rule = alt.Chart(pl.DataFrame({"period": [marker]})).mark_rule(
+            color=STATUS_COLORS["off"], strokeWidth=1.5, strokeDash=[2, 2], aria=False
+        )
+        layers.insert(0, rule.encode(x=x))
+    chart = alt.layer(*layers).properties(
         width=width,
         height=height,
         padding={"left": 3, "right": 6, "top": 4, "bottom": 4},
