@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from lib import model
@@ -39,10 +41,14 @@ def scorecard(perf: pl.DataFrame, catalog: pl.DataFrame, service: str) -> pl.Dat
     )
 
 
-def spark_frame(perf: pl.DataFrame, service: str, kpi: str) -> pl.DataFrame:
-    """period, actual, target, status of the KPI's last SPARK_PERIODS periods."""
+def spark_frame(perf: pl.DataFrame, service: str, kpi: str, since: date | None = None) -> pl.DataFrame:
+    """period, actual, target, status of the KPI's last SPARK_PERIODS periods, reaching back to
+    `since` (and two periods before it) when that is earlier: a signal's start stays in view."""
     rows = perf.filter((pl.col("service") == service) & (pl.col("kpi") == kpi)).sort("period")
-    return rows.tail(SPARK_PERIODS).select("period", "actual", "target", "status")
+    keep = SPARK_PERIODS
+    if since is not None:
+        keep = max(keep, rows.filter(pl.col("period") >= since).height + 2)
+    return rows.tail(keep).select("period", "actual", "target", "status")
 
 
 def service_score(card: pl.DataFrame, catalog: pl.DataFrame) -> float | None:

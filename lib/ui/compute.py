@@ -4,6 +4,8 @@ shared by all sessions (st.cache_resource); a view's small frames are cached per
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 import streamlit as st
 
@@ -54,3 +56,28 @@ def view_performance(loaded: Loaded, view: ViewState, data_grain: str) -> pl.Dat
 def view_total(loaded: Loaded, view: ViewState, data_grain: str, label: str) -> pl.DataFrame:
     """The view's KPIs as one series each: the total of its services (Explore, when they are many)."""
     return _performance(loaded.slug, loaded.token, view.with_(lang=None), data_grain, loaded, label)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _signals(
+    slug: str, token: str, grain: str, data_grain: str, as_of: date, params: tuple, _loaded: Loaded
+) -> pl.DataFrame:
+    from lib.signals import detect
+
+    chosen = {kind: dict(values) for kind, values in params}
+    return detect(
+        history(_loaded, grain, data_grain),
+        _loaded.catalog,
+        as_of=as_of,
+        params=chosen,
+        year_start_month=settings().year_start_month,
+    )
+
+
+def signals(
+    loaded: Loaded, grain: str, data_grain: str, as_of: date, params: dict[str, dict[str, float]]
+) -> pl.DataFrame:
+    """Active signals at `as_of` for every series, once per dataset version, grain, date and parameters
+    (filters then only filter them)."""
+    frozen = tuple(sorted((k, tuple(sorted(v.items()))) for k, v in params.items()))
+    return _signals(loaded.slug, loaded.token, grain, data_grain, as_of, frozen, loaded)

@@ -1,0 +1,103 @@
+"""Signals: weak signals and good news as they stood at the end of the period, ranked and explained."""
+
+import streamlit as st
+
+from lib import charts
+from lib.filters import to_query
+from lib.i18n import t
+from lib.periods import period_label
+from lib.scorecard import spark_frame
+from lib.signals import DETECTORS, message
+from lib.ui import compute, page_setup
+from lib.ui.text import md_escape
+
+SHOWN = 40
+PARAMS_KEY = "_signal_params"
+
+ctx = page_setup("signals")
+lang, view, raw, ds = ctx.lang, ctx.view, ctx.raw, ctx.dataset
+grain = "month" if view.grain == "ytd" else (view.grain or ctx.domain.grain)
+as_of = view.end
+
+st.title(t("signals_page.title", lang))
+st.caption(t("signals_page.as_of", lang, date=period_label(as_of, "day", lang)))
+
+params = st.session_state.setdefault(PARAMS_KEY, {d.kind: d.defaults() for d in DETECTORS})
+with st.expander(t("signals_page.settings", lang), icon=":material/tune:"):
+    st.caption(t("signals_page.settings_help", lang))
+    for detector in DETECTORS:
+        if not detector.params:
+            continue
+        st.markdown(f"**{t(detector.label_key, lang)}** — {t(detector.doc_key, lang)}")
+        cols = st.columns(min(len(detector.params), 4))
+        for i, p in enumerate(detector.params):
+            params[detector.kind][p.name] = cols[i % len(cols)].number_input(
+                t(p.label_key(detector.kind), lang),
+                min_value=float(p.minimum),
+                max_value=float(p.maximum),
+                value=float(params[detector.kind][p.name]),
+                step=float(p.step),
+                key=f"_sp_{detector.kind}_{p.name}",
+            )
+    if st.button(t("signals_page.reset", lang), icon=":material/restart_alt:"):
+        st.session_state[PARAMS_KEY] = {d.kind: d.defaults() for d in DETECTORS}
+        st.rerun()
+
+found = compute.signals(ds, grain, ctx.domain.grain, as_of, params)
+if raw.services:
+    found = found.filter(found["service"].is_in(list(raw.services)))
+if view.kpis:
+    found = found.filter(found["kpi"].is_in(list(view.kpis)))
+
+c1, c2, c3 = st.columns([3, 2, 2])
+kinds = c1.multiselect(
+    t("signals_page.kinds", lang),
+    [d.kind for d in DETECTORS],
+    placeholder=t("common.filters.all", lang),
+    format_func=lambda k: t(f"signals.kind.{k}", lang),
+)
+polarity = c2.segmented_control(
+    t("signals_page.polarity", lang),
+    ["bad", "good"],
+    selection_mode="multi",
+    default=["bad", "good"],
+    format_func=lambda p: t(f"signals.polarity.{p}", lang),
+)
+minimum = c3.slider(t("signals_page.min_severity", lang), 0.0, 1.0, 0.0, 0.05)
+if kinds:
+    found = found.filter(found["kind"].is_in(kinds))
+found = found.filter(found["polarity"].is_in(list(polarity or [])) & (found["severity"] >= minimum))
+
+# What needs attention first, then the good news; each by severity.
+found = found.sort(["polarity", "severity"], descending=[False, True])
+bad = found.filter(found["polarity"] == "bad").height
+st.subheader(t("signals_page.count", lang, total=found.height, bad=bad, good=found.height - bad))
+if found.is_empty():
+    st.info(t("signals_page.none", lang), icon=":material/check_circle:")
+units = dict(ds.catalog.select("kpi", "unit").iter_rows())
+perf = compute.history(ds, grain, ctx.domain.grain)
+for row in found.head(SHOWN).iter_rows(named=True):
+    with st.container(border=True):
+        text, spark = st.columns([3, 1], vertical_alignment="center")
+        icon = ":material/trending_down:" if row["polarity"] == "bad" else ":material/emoji_events:"
+        kind = md_escape(t(f"signals.kind.{row['kind']}", lang))
+        severity = md_escape(t("signals_page.severity", lang, value=round(row["severity"] * 100)))
+        text.markdown(f"{icon} **{kind}** · {severity}")
+        text.markdown(md_escape(message(row, lang, units.get(row["kpi"]) or "")))
+        link = raw.with_(services=(row["service"],), kpis=(row["kpi"],))
+        text.page_link(
+            "pages/explore.py",
+            label=t("signals_page.open", lang),
+            icon=":material/query_stats:",
+            query_params=to_query(link),
+        )
+        history = spark_frame(
+            perf.filter(perf["period"] <= as_of), row["service"], row["kpi"], since=row["period"]
+        )
+        if history.height > 1:
+            spark.altair_chart(
+                charts.sparkline(history, lang, grain=grain, width=220, height=48, marker=row["period"]),
+                theme=None,
+            )
+if found.height > SHOWN:
+    st.caption(t("signals_page.more", lang, shown=SHOWN, total=found.height))
