@@ -208,9 +208,6 @@ def _build(
         (pl.col("actual").is_null() & pl.col("target").is_not_null()).sum().alias("future")
         if has_target
         else pl.lit(0).alias("future"),
-        pl.col("service").n_unique().alias("services"),
-        pl.col("period").min().alias("first"),
-        pl.col("period").max().alias("last"),
     )
     kpi_query = rows.group_by("kpi").agg(
         (pl.col("weight").is_not_null().any() if has_weight else pl.lit(False)).alias("weighted")
@@ -220,7 +217,10 @@ def _build(
         queries.append(rows.group_by("kpi", *attrs).agg(pl.len().alias("__n")))
     data, stats, kpi_frame, series, *attr_counts = pl.collect_all(queries)
 
-    future, report.services, report.first_period, report.last_period = stats.row(0)
+    # Counted on the series (one row per service and KPI) rather than on every row.
+    future = stats.item(0, "future")
+    report.services = series.get_column("service").n_unique()
+    report.first_period, report.last_period = series.get_column("start").min(), series.get_column("end").max()
     if future:
         data_notices.append(Notice("future_targets", {"count": future}))
     kpi_frame = kpi_frame.with_columns(pl.col("kpi").cast(pl.String)).sort("kpi")
