@@ -1,5 +1,6 @@
 """Explore: a KPI's time series against target, the gap by service, the gap distribution, the details."""
 
+import polars as pl
 import streamlit as st
 
 from lib import charts
@@ -52,8 +53,17 @@ for kpi in kpis[:MAX_CHARTS]:
         continue
     st.subheader(md_escape(kpi))
     compare_label = t(f"common.compare.{view.compare}", lang) if view.compare != "target" else None
+    # The projection to the deadline continues each service's line (not a total: its rule differs).
+    projected = None
+    if source is perf and grain != "ytd":
+        services = frame["series"].unique().to_list()
+        ahead = compute.kpi_projection(ds, grain, ctx.domain.grain, view.end, services, kpi)
+        if not ahead.is_empty():
+            projected = ahead.select(
+                "period", pl.col("service").cast(pl.String).alias("series"), "mean", "low", "high"
+            )
     chart = charts.time_series(
-        frame, lang, grain=chart_grain, unit=units.get(kpi), compare_label=compare_label
+        frame, lang, grain=chart_grain, unit=units.get(kpi), compare_label=compare_label, projection=projected
     )
     event = st.altair_chart(chart, on_select="rerun", key=f"series_{kpi}", width="stretch", theme=None)
     # Clicking a point shows that period: the other charts are drawn "at the last period" of the range.

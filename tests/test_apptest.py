@@ -97,3 +97,20 @@ def test_the_period_slider_writes_the_range_to_the_url(tmp_path, monkeypatch):
         (["2026-01"], ["2026-06"]),
     )
     assert at.select_slider[0].value == (date(2026, 1, 1), date(2026, 6, 1))
+
+
+def test_explore_continues_a_service_line_with_its_projection(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    monkeypatch.setenv("VIGIE_DATA_DIR", str(tmp_path))
+    at = run_page(
+        "pages/explore.py",
+        lang="fr",
+        kpi="Recettes partenariats entreprises",
+        service="Relations entreprises",
+    )
+    assert not at.exception
+    chart = at.get("vega_lite_chart")[0].proto
+    tables = [pa.ipc.open_stream(d.data.data).read_all() for d in chart.datasets]
+    projected = [tb for tb in tables if {"mean", "low", "high"} <= set(tb.column_names)]
+    assert projected and projected[0].num_rows >= 2  # from October to the year's end

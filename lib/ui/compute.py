@@ -81,3 +81,35 @@ def signals(
     (filters then only filter them)."""
     frozen = tuple(sorted((k, tuple(sorted(v.items()))) for k, v in params.items()))
     return _signals(loaded.slug, loaded.token, grain, data_grain, as_of, frozen, loaded)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _projection(
+    slug: str,
+    token: str,
+    grain: str,
+    data_grain: str,
+    as_of: date,
+    services: tuple,
+    kpi: str,
+    _loaded: Loaded,
+) -> pl.DataFrame:
+    from lib.signals import projection
+
+    return projection(
+        history(_loaded, grain, data_grain),
+        _loaded.catalog,
+        as_of=as_of,
+        year_start_month=settings().year_start_month,
+        services=list(services),
+        kpis=[kpi],
+    )
+
+
+def kpi_projection(
+    loaded: Loaded, grain: str, data_grain: str, as_of: date, services: list[str], kpi: str
+) -> pl.DataFrame:
+    """The KPI's projection to its deadline for these services: period, service, kpi, mean, low, high."""
+    return _projection(
+        loaded.slug, loaded.token, grain, data_grain, as_of, tuple(sorted(services)), kpi, loaded
+    )
