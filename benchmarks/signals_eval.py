@@ -217,7 +217,8 @@ def _fmt(x, pct=True):
 def print_synthetic(result: dict) -> None:
     print(f"Synthetic grid: {result['series']} series (lengths {LENGTHS}, with and without seasonality)")
     print(
-        "| detector | effect | recall | precision | median delay | recall plain / seasonal | recall 24 / 36 / 60 |"
+        "| detector | effect | recall | precision | median delay | recall plain / seasonal "
+        "| recall 24 / 36 / 60 |"
     )
     print("|---|---|---:|---:|---:|---:|---:|")
     for r in result["table"]:
@@ -377,7 +378,8 @@ def print_tcpd(result: dict) -> None:
         )
     m = result["mean"]
     print(
-        f"| **mean** | | **{m['f1']:.3f}** | {m['f1_fired']:.3f} | {m['f1_binseg']:.3f} | {m['f1_zero']:.3f} |"
+        f"| **mean** | | **{m['f1']:.3f}** | {m['f1_fired']:.3f} | {m['f1_binseg']:.3f} | "
+        f"{m['f1_zero']:.3f} |"
     )
 
 
@@ -486,7 +488,8 @@ def sample_eval() -> dict:
 
 def print_sample(result: dict) -> None:
     print(
-        f"Sample organisation: {result['found']} of {len(result['stories'])} planted stories found with their kind"
+        f"Sample organisation: {result['found']} of {len(result['stories'])} planted stories found "
+        "with their kind"
     )
     print("| story | service — KPI | start | found | first firing | delay | active at the last period |")
     print("|---|---|---|---|---|---:|---|")
@@ -497,9 +500,10 @@ def print_sample(result: dict) -> None:
             f"{', '.join(r['active_now']) or '–'} |"
         )
     print(
-        f"Calm series (no story): {result['calm_with_warning_replay']} of {result['calm_series']} get a warning at "
-        f"some period of the replay ({result['calm_warnings_by_kind']}); {result['calm_with_warning_now']} at the "
-        f"last period. At the last period: {result['warnings_now']} warnings, {result['good_news_now']} good news. "
+        f"Calm series (no story): {result['calm_with_warning_replay']} of {result['calm_series']} get a "
+        f"warning at some period of the replay ({result['calm_warnings_by_kind']}); "
+        f"{result['calm_with_warning_now']} at the last period. At the last period: {result['warnings_now']} "
+        f"warnings, {result['good_news_now']} good news. "
         f"detect {result['seconds_detect']} s, replay {result['seconds_replay']} s."
     )
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lib.signals.panel import Panel, Season, season
-from lib.signals.robust import MAD_TO_SIGMA, change_sigma, count, nanmedian, theil_sen, trailing
+from lib.signals.robust import MAD_TO_SIGMA, change_sigma, count, mann_kendall, nanmedian, theil_sen, trailing
 
-SIGMA_WINDOW = 36  # periods the shared noise estimate looks back over
+SIGMA_WINDOW = 24  # periods the shared noise estimate looks back over
 UNSURE_FACTOR = 1.4  # a season swings the level too: until a year of history can tell, ask for more
 TOL_FLOOR = 0.25  # smallest noise believed, in tolerance bands: smaller moves do not matter to anyone
 MEDIAN_VAR = math.pi / 2
@@ -154,6 +154,21 @@ def anomaly(ctx: Context, p: dict[str, float]) -> Fired:
     )
 
 
+def trend_z(a: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """z of the least-squares slope of each row against noise σ: a cheap test of a trend (O(n), where
+    Mann–Kendall is O(n²)); Theil–Sen then measures the slope of the few rows that pass."""
+    pos = np.arange(a.shape[-1], dtype=float)
+    valid = ~np.isnan(a)
+    n = valid.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        px = np.where(valid, pos, np.nan)
+        dx = px - (np.nansum(px, axis=-1) / n)[..., None]
+        dy = a - (np.nansum(a, axis=-1) / n)[..., None]
+        sxx = np.nansum(dx * dx, axis=-1)
+        slope = np.nansum(dx * dy, axis=-1) / sxx
+        return np.where((n >= 4) & (sxx > 0), slope * np.sqrt(sxx) / sigma, 0.0)
+
+
 def clipped_mean(a: np.ndarray, center: np.ndarray, limit: np.ndarray) -> np.ndarray:
     """Mean of the values of each row clipped to center ± limit (a Huber-like location)."""
     clipped = np.clip(a, (center - limit)[..., None], (center + limit)[..., None])
@@ -193,7 +208,6 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     s_n, t_n = panel.shape
     w, h_max, r = ctx.w, int(p["window"]), int(p["reference"])
     thresholds = ctx.strict(p["threshold"])
-    pos_ref = np.arange(r) - (r - 1) / 2
     j = np.arange(w)
     names = ("since", "before", "after", "z")
     out = {k: np.full((s_n, t_n), np.nan) for k in names}
@@ -203,75 +217,66 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     for t in range(t_n):
         first_j = last_change - (t - w + 1)
         xt = np.where(j[None, :] >= first_j[:, None], ctx.x[:, t, :], np.nan)
-        ref_all = xt[:, w - h_max - r : w - h_max]
-        slope, _, _, mk_z, _ = theil_sen(ref_all)
-        trend = np.where(np.abs(mk_z) >= p["trend_z"], np.nan_to_num(slope), 0.0)
-        slope_var = np.where(trend != 0, 12.0 / (r * (r * r - 1)) / 0.91, 0.0)
-        # Wandering series (random walks, autocorrelated noise) move their mean more than successive
-        # changes suggest: the spread of the reference's values around its level and trend sets σ.
-        resid = ref_all - nanmedian(ref_all)[:, None] - trend[:, None] * pos_ref
-        wander = MAD_TO_SIGMA * nanmedian(np.abs(resid - nanmedian(resid)[:, None])) / WANDER_SLACK
-        # And a shift must stand out of the series' own range, as binary segmentation asks of a
-        # standardised series: σ is at least SPREAD_SHARE × the values' spread before the test window.
-        before = ctx.x[:, t, : w - h_max]
-        spread_all = MAD_TO_SIGMA * nanmedian(np.abs(before - nanmedian(before)[:, None]))
-        sigma = np.fmax(
-            np.fmax(ctx.sigma[:, t], np.nan_to_num(wander)), np.nan_to_num(SPREAD_SHARE * spread_all)
-        )
+        ref = xt[:, w - h_max - r : w - h_max]
+        n_ref = count(ref)
+        alive = ctx.valid[:, t] & (ctx.seen[:, t] >= p["min_history"]) & (n_ref >= min(r, 12) * 0.5)
+        # A cheap first pass (plain means, the changes' σ, no trend) keeps the rows worth the full
+        # test: those at half the threshold, and those whose reference trends.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tail = np.nancumsum(xt[:, ::-1], axis=1)
+            ref_mean = np.nansum(ref, axis=1) / n_ref
+            z1 = np.full(s_n, np.inf)
+            for h in range(2, h_max + 1):
+                z = (tail[:, h - 1] / h - ref_mean) / (ctx.sigma[:, t] * np.sqrt(1 / h + 1 / n_ref))
+                z1 = np.fmin(z1, z)
+            tz = trend_z(ref, ctx.sigma[:, t])
+        trending = np.abs(tz) >= p["trend_z"]
+        rows = np.flatnonzero(alive & ((z1 <= -0.5 * thresholds[:, t]) | trending))
         best_z = np.full(s_n, np.inf)
         best_level = np.full(s_n, np.nan)
-        spread_of_best = np.zeros(s_n)
-        for h in range(2, h_max + 1):
-            test = xt[:, w - h :]
-            ref = xt[:, w - h - r : w - h]
-            n_ref = count(ref)
-            dist = (r + h) / 2 + (h_max - h)  # the trend is measured before the longest window
-            level = clipped_mean(ref, nanmedian(ref), CLIP * sigma) + trend * dist
-            shift = clipped_mean(test, level, CLIP * sigma) - level
-            spread = sigma * np.sqrt(1 / h + 1 / np.maximum(n_ref, 1) + slope_var * dist**2)
-            z = np.where((count(test) == h) & (n_ref >= min(r, 12) * 0.5), shift / spread, np.inf)
-            better = z < best_z
-            best_z = np.where(better, z, best_z)
-            best_level = np.where(better, level, best_level)
-            spread_of_best = np.where(better, spread, spread_of_best)
-        # The whole segment in view since the last change must agree, its spread taken from all its
-        # values, change included, as binary segmentation does on a standardised series.
-        n_seg = count(xt)
-        total = np.nansum(xt, axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dev2 = np.nansum((xt - (total / n_seg)[:, None]) ** 2, axis=1)
-            sd_seg = np.fmax(np.sqrt(dev2 / np.maximum(n_seg - 1, 1)), ctx.floor[:, t])
-            seg_z = np.full(s_n, np.inf)
-            for h in range(2, h_max + 1):
-                part = xt[:, w - h :]
-                nb = count(part)
-                na = n_seg - nb
-                mb = np.nansum(part, axis=1) / nb
-                ma = (total - np.nansum(part, axis=1)) / na
-                z = (mb - ma) / (sd_seg * np.sqrt(1 / nb + 1 / na))
-                seg_z = np.fmin(seg_z, np.where((na >= 6) & (nb == h), z, np.inf))
-        # Smaller than `min_band` tolerance bands, a shift does not matter to anyone.
-        big = np.nan_to_num(-best_z * spread_of_best) >= p["min_band"] * ctx.band[:, t]
-        fire = (best_z <= -thresholds[:, t]) & (seg_z <= -p["segment_z"]) & big
-        fire &= ctx.valid[:, t] & (ctx.seen[:, t] >= p["min_history"])
+        sigma = ctx.sigma[:, t].copy()
+        if rows.size:
+            bz, bl, sp, sg = _shift_scan(
+                xt[rows],
+                ref[rows],
+                n_ref[rows],
+                trending[rows],
+                ctx.sigma[rows, t],
+                ctx.x[rows, t, : w - h_max],
+                p,
+            )
+            big = np.nan_to_num(-bz * sp) >= p["min_band"] * ctx.band[rows, t]
+            bz = np.where(big, bz, np.inf)
+            cand = bz <= -thresholds[rows, t]
+            if cand.any():
+                seg = _segment_z(xt[rows[cand]], ctx.floor[rows[cand], t], h_max)
+                bz[cand] = np.where(seg <= -p["segment_z"], bz[cand], np.inf)
+            best_z[rows], best_level[rows], sigma[rows] = bz, bl, sg
+        fire = best_z <= -thresholds[:, t]
         # The previous shift, if any, still holds?
         start_j = cur["since"] - (t - w + 1)
         keep = ~np.isnan(cur["since"]) & (t - cur["since"] < p["max_age"]) & (start_j >= 0) & ctx.valid[:, t]
-        post = _median_from(ctx.x[:, t, :], start_j)
-        keep &= (post - cur["before"]) / cur["sigma"] <= -thresholds[:, t] / 2
+        held = np.flatnonzero(keep)
+        if held.size:
+            post = _median_from(ctx.x[held, t, :], start_j[held])
+            keep[held] &= (post - cur["before"][held]) / cur["sigma"][held] <= -thresholds[held, t] / 2
         new = fire & ~keep
-        back = _change_point(xt[:, w - h_max - r :], 1, h_max + 1)
-        since = t - back + 1
+        since = np.full(s_n, np.nan)
+        fresh = np.flatnonzero(new)
+        if fresh.size:
+            since[fresh] = t - _change_point(xt[fresh, w - h_max - r :], 1, h_max + 1) + 1
         for k, v in (("since", since), ("before", best_level), ("sigma", sigma)):
             cur[k] = np.where(new, v, np.where(keep, cur[k], np.nan))
         last_change = np.where(new, since, last_change)
         now = new | keep
         active[:, t] = now
-        post = _median_from(ctx.x[:, t, :], cur["since"] - (t - w + 1))
-        out["since"][:, t] = np.where(now, cur["since"], np.nan)
-        out["before"][:, t] = np.where(now, cur["before"], np.nan)
-        out["after"][:, t] = np.where(now, post, np.nan)
-        out["z"][:, t] = np.where(now, (post - cur["before"]) / cur["sigma"], np.nan)
+        on = np.flatnonzero(now)
+        if on.size:
+            post = _median_from(ctx.x[on, t, :], cur["since"][on] - (t - w + 1))
+            out["since"][on, t] = cur["since"][on]
+            out["before"][on, t] = cur["before"][on]
+            out["after"][on, t] = post
+            out["z"][on, t] = (post - cur["before"][on]) / cur["sigma"][on]
     x_sev = (out["before"] - out["after"]) / ctx.band
     return Fired(
         active,
@@ -283,6 +288,70 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
             "z": out["z"],
         },
     )
+
+
+def _shift_scan(
+    xt: np.ndarray,
+    ref: np.ndarray,
+    n_ref: np.ndarray,
+    trending: np.ndarray,
+    sigma0: np.ndarray,
+    before: np.ndarray,
+    p,
+) -> tuple[np.ndarray, ...]:
+    """The full shift test of some rows: (best z, level it is measured from, its standard error, σ)."""
+    s_n, w = xt.shape
+    h_max, r = int(p["window"]), int(p["reference"])
+    trend = np.zeros(s_n)
+    if trending.any():
+        trend[trending] = np.nan_to_num(theil_sen(ref[trending])[0])
+    slope_var = np.where(trending, 12.0 / (r * (r * r - 1)) / 0.91, 0.0)
+    # Wandering series (random walks, autocorrelated noise) move their mean more than successive
+    # changes suggest: the spread of the reference's values around its level and trend sets σ.
+    pos_ref = np.arange(r) - (r - 1) / 2
+    resid = ref - nanmedian(ref)[:, None] - trend[:, None] * pos_ref
+    wander = MAD_TO_SIGMA * nanmedian(np.abs(resid - nanmedian(resid)[:, None])) / WANDER_SLACK
+    # And a shift must stand out of the series' own range, as binary segmentation asks of a
+    # standardised series: σ is at least SPREAD_SHARE × the values' spread before the test window.
+    spread_all = MAD_TO_SIGMA * nanmedian(np.abs(before - nanmedian(before)[:, None]))
+    sigma = np.fmax(np.fmax(sigma0, np.nan_to_num(wander)), np.nan_to_num(SPREAD_SHARE * spread_all))
+    ref_level = clipped_mean(ref, nanmedian(ref), CLIP * sigma)
+    best_z = np.full(s_n, np.inf)
+    best_level = np.full(s_n, np.nan)
+    best_spread = np.zeros(s_n)
+    for h in range(2, h_max + 1):
+        test = xt[:, w - h :]
+        dist = (r + 1) / 2 + h_max - (h + 1) / 2  # from the reference's middle to the test's
+        level = ref_level + trend * dist
+        shift = clipped_mean(test, level, CLIP * sigma) - level
+        spread = sigma * np.sqrt(1 / h + 1 / np.maximum(n_ref, 1) + slope_var * dist**2)
+        z = np.where(count(test) == h, shift / spread, np.inf)
+        better = z < best_z
+        best_z = np.where(better, z, best_z)
+        best_level = np.where(better, level, best_level)
+        best_spread = np.where(better, spread, best_spread)
+    return best_z, best_level, best_spread, sigma
+
+
+def _segment_z(xt: np.ndarray, floor: np.ndarray, h_max: int) -> np.ndarray:
+    """The whole segment in view since the last change must agree: the last h values against the
+    rest of it, its spread taken from all its values (change included), as binary segmentation does
+    on a standardised series. Most negative z over h."""
+    n_seg = count(xt)
+    total = np.nansum(xt, axis=1)
+    seg_z = np.full(xt.shape[0], np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dev2 = np.nansum((xt - (total / n_seg)[:, None]) ** 2, axis=1)
+        sd_seg = np.fmax(np.sqrt(dev2 / np.maximum(n_seg - 1, 1)), floor)
+        for h in range(2, h_max + 1):
+            part = xt[:, -h:]
+            nb = count(part)
+            na = n_seg - nb
+            mb = np.nansum(part, axis=1) / nb
+            ma = (total - np.nansum(part, axis=1)) / na
+            z = (mb - ma) / (sd_seg * np.sqrt(1 / nb + 1 / na))
+            seg_z = np.fmin(seg_z, np.where((na >= 6) & (nb == h), z, np.inf))
+    return seg_z
 
 
 def _median_from(x: np.ndarray, start_j: np.ndarray) -> np.ndarray:
@@ -299,7 +368,13 @@ def silent_drift(ctx: Context, p: dict[str, float]) -> Fired:
     panel = ctx.panel
     w, n_w, r = ctx.w, int(p["window"]), int(p["reference"])
     win = ctx.x[..., w - n_w :]
-    slope, low, high, mk_z, n = theil_sen(win, z_ci=1.645)
+    n = count(win)
+    mk_z = mann_kendall(win)
+    # Theil–Sen (a sort of every pairwise slope) only where Mann–Kendall already sees a decline.
+    down = mk_z <= -p["mk_z"]
+    slope, low, high = (np.full(n.shape, np.nan) for _ in range(3))
+    if down.any():
+        slope[down], low[down], high[down] = theil_sen(win[down], z_ci=1.645)[:3]
     pos = np.arange(n_w) - (n_w - 1)
     fitted = nanmedian(win - slope[..., None] * pos)
     ref = ctx.x[..., w - n_w - r : w - n_w]

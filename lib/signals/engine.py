@@ -140,7 +140,7 @@ def _frame(
             cols[name] = [None if np.isnan(v) else int(v) for v in picked]
         else:
             cols[name] = picked
-    frame = pl.DataFrame({k: v for k, v in cols.items()}, nan_to_null=True)
+    frame = pl.DataFrame(cols, nan_to_null=True)
     return _conform(frame)
 
 
@@ -217,8 +217,9 @@ def _win_starts(
     """When each win found at period t first fired in its current run: a streak from its length, the
     others by looking at the periods before (only the series concerned)."""
     start = {(r["service"], r["kpi"], r["kind"]): t for r in found.iter_rows(named=True)}
+    index = {key: i for i, key in enumerate(zip(panel.service, panel.kpi, strict=True))}
     for r in found.filter(pl.col("kind") == "win_streak").iter_rows(named=True):
-        s = _series_index(panel, r["service"], r["kpi"])
+        s = index[(r["service"], r["kpi"])]
         rows = np.flatnonzero(panel.status[s, : t + 1] >= 0)
         back = int(r["before"]) - rules.streak_min
         start[(r["service"], r["kpi"], r["kind"])] = int(rows[max(len(rows) - 1 - back, 0)])
@@ -234,13 +235,6 @@ def _win_starts(
             start[k] = i
         i -= 1
     return [panel.periods[start[(a, b, c)]] for a, b, c in found.select("service", "kpi", "kind").iter_rows()]
-
-
-def _series_index(panel: Panel, service: str, kpi: str) -> int:
-    for i, (a, b) in enumerate(zip(panel.service, panel.kpi, strict=True)):
-        if a == service and b == kpi:
-            return i
-    raise KeyError((service, kpi))
 
 
 def _sort(frame: pl.DataFrame, by_period: bool) -> pl.DataFrame:

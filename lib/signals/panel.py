@@ -129,10 +129,14 @@ class Season:
         """Deseasonalise windows (S, T, W) whose last element is period t, with the profile at t."""
         if self.m == 0:
             return values
-        phase = self.phases(values.shape[1], values.shape[2], t0)
-        mult = np.take_along_axis(self.mult, phase[None], axis=-1)
-        add = np.take_along_axis(self.add, phase[None], axis=-1)
-        return values / mult - add
+        out = np.array(values, dtype=float)
+        rows = np.flatnonzero((self.source > 0).any(axis=1))  # the others have no season to remove
+        if rows.size:
+            phase = self.phases(values.shape[1], values.shape[2], t0)[None]
+            mult = np.take_along_axis(self.mult[rows], phase, axis=-1)
+            add = np.take_along_axis(self.add[rows], phase, axis=-1)
+            out[rows] = out[rows] / mult - add
+        return out
 
     def phases(self, n_t: int, w: int, t0: int = 0) -> np.ndarray:
         """(T, W) phase of window element j at period t: (t - W + 1 + j) mod m."""
@@ -199,29 +203,33 @@ def _data_profile(y: np.ndarray, m: int, lag: int) -> tuple[np.ndarray, np.ndarr
 
 HARMONIC_F_MIN = 5.0
 HARMONIC_WINDOW = 36
+HARMONIC_EVERY = 3
 
 
-def _huber_fit(design: np.ndarray, y: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Huber-weighted least squares of every row of y on `design` (n, p): (coefficients, weighted RSS)."""
+def _fit(design: np.ndarray, y: np.ndarray, valid: np.ndarray, pinv: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Least squares of every row of y on `design` (n, p): (coefficients, RSS). Rows without a gap
+    share one pseudo-inverse (a matrix product); rows with gaps solve their own normal equations."""
     yv = np.nan_to_num(y)
-    wt = valid.astype(float)
-    p = design.shape[1]
-    for _ in range(3):
-        a = np.einsum("ni,sn,nj->sij", design, wt, design) + 1e-9 * np.eye(p)
-        b = np.einsum("ni,sn,sn->si", design, wt, yv)
-        beta = np.linalg.solve(a, b[..., None])[..., 0]
-        r = np.where(valid, yv - beta @ design.T, np.nan)
-        scale = 1.4826 * nanmedian(np.abs(r)) + 1e-12
-        big = np.maximum(np.abs(np.nan_to_num(r)), 1e-12)
-        wt = np.where(valid, np.minimum(1.0, 1.345 * scale[:, None] / big), 0.0)
-    return beta, np.nansum(wt * np.nan_to_num(r) ** 2, axis=1)
+    common = valid.any(axis=0)
+    full = (valid == common).all(axis=1)
+    beta = yv @ pinv.T
+    if not full.all():
+        part = ~full
+        wt = valid[part].astype(float)
+        outer = design[:, :, None] * design[:, None, :]
+        a = np.tensordot(wt, outer, axes=(1, 0)) + 1e-9 * np.eye(design.shape[1])
+        b = (wt * yv[part]) @ design
+        beta[part] = np.linalg.solve(a, b[..., None])[..., 0]
+    resid = np.where(valid, yv - beta @ design.T, 0.0)
+    return beta, (resid**2).sum(axis=1)
 
 
 def _harmonic_profile(y: np.ndarray, m: int, lag: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sine waves a year (one from a year of data, two from two years), fitted with a level and a
-    trend (Huber-weighted least squares, batched over series) to the last `HARMONIC_WINDOW` periods
-    before the tested ones; kept when an F test against level and trend alone finds them
-    (F ≥ HARMONIC_F_MIN). Needs a year where a profile by month needs three."""
+    """Sine waves a year (one from a year of data, two from two years), fitted by least squares with
+    a level and a trend to the last `HARMONIC_WINDOW` periods before the tested ones (batched over
+    series); kept when an F test against level and trend alone finds them (F ≥ HARMONIC_F_MIN).
+    Needs a year where a profile by month needs three. Refitted every HARMONIC_EVERY periods; in
+    between, the last fit (on older data only) holds."""
     s_n, t_n = y.shape
     prof = np.zeros((s_n, t_n, m))
     ok = np.zeros((s_n, t_n), bool)
@@ -233,6 +241,9 @@ def _harmonic_profile(y: np.ndarray, m: int, lag: int) -> tuple[np.ndarray, np.n
         e = t - lag
         if e + 1 < m:
             continue
+        if (e + 1 - m) % HARMONIC_EVERY:
+            prof[:, t], ok[:, t] = prof[:, t - 1], ok[:, t - 1]
+            continue
         tau = np.arange(e - n_fit + 1, e + 1)
         ang = 2 * np.pi * tau / m
         design = np.stack(
@@ -242,9 +253,12 @@ def _harmonic_profile(y: np.ndarray, m: int, lag: int) -> tuple[np.ndarray, np.n
         yw = win[:, t, :]
         valid = ~np.isnan(yw)
         n = valid.sum(axis=1)
-        _, rss0 = _huber_fit(design[:, :2], yw, valid)
-        beta1, rss1 = _huber_fit(design[:, :4], yw, valid)
-        beta2, rss2 = _huber_fit(design, yw, valid)
+        fits = {}
+        for cols in (2, 4, 6):
+            d = design[:, :cols]
+            # Periods before the series' start are gaps: a design restricted to valid periods.
+            fits[cols] = _fit(d, yw, valid, np.linalg.pinv(np.where(valid.any(axis=0)[:, None], d, 0.0)))
+        (_, rss0), (beta1, rss1), (beta2, rss2) = fits[2], fits[4], fits[6]
         two = n >= 2 * m
         with np.errstate(invalid="ignore", divide="ignore"):
             f1 = ((rss0 - rss1) / 2) / (rss1 / np.maximum(n - 4, 1))
@@ -265,15 +279,29 @@ def season(panel: Panel, lag: int) -> Season:
     if m == 0 or t_n < m:
         return Season(0, np.ones((s_n, t_n, 1)), np.zeros((s_n, t_n, 1)), np.zeros((s_n, t_n), np.int8))
     t_idx = np.arange(t_n)
-    tprof, t_ok = _target_profile(panel.target, m)
-    tprof = _by_phase(tprof, t_idx, m)
-    dprof, d_ok = _data_profile(panel.y, m, lag)
-    dprof = _by_phase(dprof, t_idx - lag, m)
-    hprof, h_ok = _harmonic_profile(panel.y, m, lag)
-    use_h = h_ok & ~d_ok
-    dprof = np.where(use_h[..., None], hprof, dprof)
-    d_ok = (d_ok | h_ok) & ~t_ok
-    mult = np.where(t_ok[..., None], tprof, 1.0)
-    add = np.where(d_ok[..., None], dprof, 0.0)
+    mult = np.ones((s_n, t_n, m))
+    add = np.zeros((s_n, t_n, m))
+    t_ok = np.zeros((s_n, t_n), bool)
+    d_ok = np.zeros((s_n, t_n), bool)
+    # Each profile is computed only for the series that may use it: a phased target must move.
+    tg = panel.target
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        moves = (np.nanmax(tg, axis=1) - np.nanmin(tg, axis=1)) / np.abs(np.nanmean(tg, axis=1))
+    rows = np.flatnonzero(np.nan_to_num(moves) >= TARGET_SEASON_MIN)
+    if rows.size:
+        tprof, ok = _target_profile(tg[rows], m)
+        mult[rows] = np.where(ok[..., None], _by_phase(tprof, t_idx, m), 1.0)
+        t_ok[rows] = ok
+    rows = np.flatnonzero(~t_ok.any(axis=1))
+    if rows.size:
+        y = panel.y[rows]
+        prof, ok = _harmonic_profile(y, m, lag)
+        if t_n >= SEASON_YEARS * m + lag:
+            dprof, dok = _data_profile(y, m, lag)
+            prof = np.where(dok[..., None], _by_phase(dprof, t_idx - lag, m), prof)
+            ok |= dok
+        add[rows] = np.where(ok[..., None], prof, 0.0)
+        d_ok[rows] = ok
     source = np.where(t_ok, 1, np.where(d_ok, 2, 0)).astype(np.int8)
     return Season(m, mult, add, source)

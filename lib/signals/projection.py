@@ -2,7 +2,7 @@
 projected-miss detector.
 
 The forecast of a series at period t: the Theil–Sen line of its last `window` deseasonalised values
-(slope kept only when Mann–Kendall finds it significant, |z| ≥ `trend_z`; else the level alone),
+(slope kept only when the least-squares slope is significant, |z| ≥ `trend_z`; else the level),
 its slope damped (× 0.9 a period ahead, so at most 9 periods' worth of it), put back into its season.
 Its variance at horizon k is σ²·(1 + 1/n + (k' + (n−1)/2)²/Sxx), σ the robust noise, k' the damped
 horizon, the last term only with a slope (the prediction interval of a straight line).
@@ -23,8 +23,8 @@ from datetime import date
 import numpy as np
 
 from lib.periods import next_period, truncate_date
-from lib.signals.detectors import Context, Fired, severity_of
-from lib.signals.robust import normal_cdf, theil_sen
+from lib.signals.detectors import Context, Fired, severity_of, trend_z
+from lib.signals.robust import count, normal_cdf, theil_sen
 
 Z80 = 1.2816  # the 80 % two-sided interval shown with projections
 DAMPING = 0.9  # a trend fades by this factor each period ahead (damped trend: a slope seen over a few
@@ -58,12 +58,16 @@ class Calendar:
         return int(idx[0]), int(idx[-1])
 
 
-def _line(ctx: Context, n_w: int, trend_z: float) -> tuple[np.ndarray, ...]:
+def _line(ctx: Context, n_w: int, trend_z_min: float) -> tuple[np.ndarray, ...]:
     """(level at t, slope, Sxx-weight or 0, n) of every series at every period, deseasonalised."""
     w = ctx.w
     win = ctx.x[..., w - n_w :]
-    slope, _, _, mk_z, n = theil_sen(win)
-    slope = np.where(np.abs(mk_z) >= trend_z, np.nan_to_num(slope), 0.0)
+    n = count(win)
+    # Theil–Sen only where Mann–Kendall finds a trend (the slope is 0 elsewhere): far fewer sorts.
+    trending = np.abs(trend_z(win, ctx.sigma)) >= trend_z_min
+    slope = np.zeros(n.shape)
+    if trending.any():
+        slope[trending] = np.nan_to_num(theil_sen(win[trending])[0])
     pos = np.arange(n_w) - (n_w - 1)
     finite = ~np.isnan(win)
     with np.errstate(invalid="ignore"):

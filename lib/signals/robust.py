@@ -74,11 +74,22 @@ def change_sigma(a: np.ndarray, trim: float = TRIM) -> np.ndarray:
     (left out), a trend moves them all alike (centred away); far less noisy than a MAD on few points."""
     d = np.diff(a, axis=-1)
     n = count(d)
-    d = d - nanmedian(d)[..., None]
-    sq = np.sort(d * d, axis=-1)  # NaN last
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = d - (np.nansum(d, axis=-1) / n)[..., None]  # a trend moves every change alike
+    sq = d * d
     keep = np.maximum(n - np.floor(trim * n).astype(np.int64), 1)
-    mask = np.arange(sq.shape[-1]) < keep[..., None]
-    total = np.where(mask, np.nan_to_num(sq), 0.0).sum(axis=-1)
+    width = sq.shape[-1]
+    k_full = max(width - int(math.floor(trim * width)), 1)
+    total = np.zeros(n.shape)
+    full = n == width
+    if full.any():
+        # Rows without gaps keep the same count: a partition (linear) instead of a sort.
+        part = np.partition(sq[full], k_full - 1, axis=-1)[..., :k_full]
+        total[full] = part.sum(axis=-1)
+    if (~full).any():
+        srt = np.sort(sq[~full], axis=-1)  # NaN last
+        mask = np.arange(width) < keep[~full][..., None]
+        total[~full] = np.where(mask, np.nan_to_num(srt), 0.0).sum(axis=-1)
     factors = _trim_factors(max(a.shape[-1], 2), trim)
     with np.errstate(invalid="ignore", divide="ignore"):
         var = total / keep / factors[np.minimum(n, len(factors) - 1)] / 2
@@ -116,6 +127,17 @@ def theil_sen(a: np.ndarray, z_ci: float = 1.645) -> tuple[np.ndarray, ...]:
     low = nanquantile_sorted(s, n_pairs, (n_pairs - c) / 2 - 1)
     high = nanquantile_sorted(s, n_pairs, (n_pairs + c) / 2)
     return slope, low, high, mk_z, n
+
+
+def mann_kendall(a: np.ndarray) -> np.ndarray:
+    """Mann–Kendall z of each row (continuity-corrected, no-ties variance), without the slopes."""
+    score = np.zeros(a.shape[:-1])
+    for lag in range(1, a.shape[-1]):
+        score += np.nansum(np.sign(a[..., lag:] - a[..., :-lag]), axis=-1)
+    n = count(a)
+    var = n * (n - 1) * (2 * n + 5) / 18.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(var > 0, (score - np.sign(score)) / np.sqrt(var), 0.0)
 
 
 def normal_cdf(z: np.ndarray | float) -> np.ndarray:
