@@ -8,7 +8,7 @@ from lib.i18n import t
 from lib.periods import period_label
 from lib.scorecard import spark_frame
 from lib.signals import DETECTORS, message
-from lib.ui import compute, page_setup
+from lib.ui import compute, data, page_setup
 from lib.ui.text import md_escape
 
 SHOWN = 40
@@ -43,7 +43,12 @@ with st.expander(t("signals_page.settings", lang), icon=":material/tune:"):
         st.session_state[PARAMS_KEY] = {d.kind: d.defaults() for d in DETECTORS}
         st.rerun()
 
-found = compute.signals(ds, grain, ctx.domain.grain, as_of, params)
+# As-of replay: the dataset as it was known then (an older saved version if there is one), cut at
+# the date inside the detectors (no look-ahead).
+known = data.known_on(ds, as_of)
+if known.version != ds.version:
+    st.info(t("signals_page.version", lang, version=known.version), icon=":material/history:")
+found = compute.signals(known, grain, ctx.domain.grain, as_of, params)
 if raw.services:
     found = found.filter(found["service"].is_in(list(raw.services)))
 if view.kpis:
@@ -75,7 +80,7 @@ st.subheader(t("signals_page.count", lang, total=found.height, bad=bad, good=fou
 if found.is_empty():
     st.info(t("signals_page.none", lang), icon=":material/check_circle:")
 units = dict(ds.catalog.select("kpi", "unit").iter_rows())
-perf = compute.history(ds, grain, ctx.domain.grain)
+perf = compute.history(known, grain, ctx.domain.grain)
 for row in found.head(SHOWN).iter_rows(named=True):
     with st.container(border=True):
         text, spark = st.columns([3, 1], vertical_alignment="center")

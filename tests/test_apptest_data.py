@@ -106,3 +106,30 @@ def test_save_then_append_makes_versions(data_page):
     versions = library.versions("test-data")
     assert [v.version for v in versions] == [2, 1]
     assert (versions[0].added, versions[0].replaced) == (1, 1)
+
+
+def test_signals_as_of_a_date_use_the_version_known_then(data_page):
+    from datetime import UTC, datetime
+
+    from lib.sample import load_sample
+
+    _, library = data_page
+    sample = load_sample()
+    early = sample.data.filter(sample.data["period"] <= datetime(2026, 2, 1).date())
+
+    def at(day):
+        return DatasetLibrary(library.root, clock=lambda: datetime(2026, *day, tzinfo=UTC))
+
+    at((3, 5)).save("Versions", early, sample.catalog, sources=["early.csv"])
+    at((6, 5)).replace("versions", sample.data, sample.catalog, sources=["full.csv"])
+    app = AppTest.from_file(APP, default_timeout=30)
+    for key, value in {"lang": "en", "dataset": "versions", "to": "2026-04"}.items():
+        app.query_params[key] = value
+    app.run()
+    app.switch_page("pages/signals.py")
+    app.run()
+    assert not app.exception
+    assert any("Using version 1" in i.value for i in app.info)
+    app.query_params["to"] = "2026-10"
+    app.run()
+    assert not any("Using version" in i.value for i in app.info)

@@ -7,7 +7,7 @@ Polars frames are immutable); st.cache_data would pickle a copy per caller.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import polars as pl
 import streamlit as st
@@ -68,6 +68,24 @@ def load(slug: str, sample_name: str) -> Loaded:
         return _load(slug, _sample_token(), sample_name)
     info = library().get(slug)
     return _load(slug, f"{info.version}:{info.checksum}", sample_name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_version(slug: str, version: int, checksum: str) -> Loaded:
+    data, catalog, info = library().read(slug, version)
+    return Loaded(slug, info.name, data, catalog, info.version, f"{version}:{checksum}")
+
+
+def known_on(loaded: Loaded, when: date) -> Loaded:
+    """What was actually known on `when`: the version of a saved dataset that was current then (the
+    current one if it is older, or if none was saved yet). The sample has no history: itself."""
+    if loaded.version is None:
+        return loaded
+    end_of_day = datetime.combine(when, time.max, tzinfo=UTC)
+    info = library().version_at(loaded.slug, end_of_day)
+    if info is None or info.version == loaded.version:
+        return loaded
+    return _load_version(loaded.slug, info.version, info.checksum)
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
