@@ -178,6 +178,7 @@ def _win_rules(p: dict[str, dict[str, float]]) -> WinRules:
 
 def _win_history(history: pl.DataFrame, as_of: date | None) -> pl.DataFrame:
     h = history.select([c for c in WIN_COLUMNS if c in history.columns])
+    h = h.with_columns(pl.col("service", "kpi").cast(pl.Categorical))  # lib.wins joins on Categorical
     if as_of is not None:
         h = h.filter(pl.col("period") <= as_of)
     # Sorted as lib.wins sorts: its own sort is then nearly free.
