@@ -17,6 +17,7 @@ targets compare with last year's, else the latest target (in its season).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import date
 
@@ -185,7 +186,8 @@ def year_view(ctx: Context, cal: Calendar, t: int, line: tuple, agg: np.ndarray)
     proj = np.full(panel.shape[0], np.nan)
     sd = np.full(panel.shape[0], np.nan)
     target = np.full(panel.shape[0], np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (no target) give NaN, as they should
         for rule in np.unique(agg):
             rows = agg == rule
             if rule == "sum":

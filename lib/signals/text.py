@@ -6,7 +6,9 @@ import math
 from collections.abc import Mapping
 from datetime import date
 
-from lib.fmt import fmt_number, fmt_signed
+from babel.dates import format_date
+
+from lib.fmt import LOCALES, fmt_number, fmt_signed
 from lib.i18n import t
 from lib.periods import period_label
 
@@ -92,6 +94,8 @@ def message(row: Mapping, lang: str, unit: str = "") -> str:
             return head + "."
         low, high = row.get("miss_low"), row.get("miss_high")
         first, last = _label(low, grain, lang, short=True), _label(high, grain, lang, short=True)
+        if low is not None and high is not None and grain == "month" and low.year == high.year:
+            first = format_date(low, "MMM", locale=LOCALES.get(lang, "fr_FR"))  # févr.–juin 2027
         if high is None:
             span = t("signals.word.from", lang, start=first)
         else:
