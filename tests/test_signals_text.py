@@ -29,17 +29,21 @@ DRIFT = {
         (
             DRIFT,
             "%",
-            f"Taux de satisfaction — Admissions : baisse depuis 5{NB}mois (−0,8{NB}pt/mois) ; au rythme actuel, "
+            f"Taux de satisfaction — Admissions : baisse depuis 5{NB}mois (−0,8{NB}pt/mois) ; au rythme "
+            "actuel, "
             f"l'objectif de 85,0{NB}% sera manqué en mars 2027 (intervalle : févr.–juin 2027).",
-            f"Taux de satisfaction — Admissions: falling for 5{NB}months (−0.8{NB}pt/month); at this pace, the "
+            f"Taux de satisfaction — Admissions: falling for 5{NB}months (−0.8{NB}pt/month); at this "
+            "pace, the "
             "target of 85.0% will be missed in March 2027 (range: Feb–Jun 2027).",
         ),
         (
             DRIFT | {"miss_high": None, "miss_low": date(2026, 12, 1)},
             "%",
-            f"Taux de satisfaction — Admissions : baisse depuis 5{NB}mois (−0,8{NB}pt/mois) ; au rythme actuel, "
+            f"Taux de satisfaction — Admissions : baisse depuis 5{NB}mois (−0,8{NB}pt/mois) ; au rythme "
+            "actuel, "
             f"l'objectif de 85,0{NB}% sera manqué en mars 2027 (intervalle : à partir de déc. 2026).",
-            f"Taux de satisfaction — Admissions: falling for 5{NB}months (−0.8{NB}pt/month); at this pace, the "
+            f"Taux de satisfaction — Admissions: falling for 5{NB}months (−0.8{NB}pt/month); at this "
+            "pace, the "
             "target of 85.0% will be missed in March 2027 (range: from Dec 2026).",
         ),
         (
@@ -59,8 +63,10 @@ DRIFT = {
                 "target": 30.0,
             },
             "jours",
-            f"Délai — Finances : hors objectif 4{NB}mois de suite (41,8{NB}jours pour un objectif de 30,0{NB}jours).",
-            f"Délai — Finances: off target for 4{NB}months in a row (41.8{NB}jours against a target of 30.0{NB}jours).",
+            f"Délai — Finances : hors objectif 4{NB}mois de suite (41,8{NB}jours pour un objectif de "
+            f"30,0{NB}jours).",
+            f"Délai — Finances: off target for 4{NB}months in a row (41.8{NB}jours against a target of "
+            f"30.0{NB}jours).",
         ),
         (
             {
@@ -76,7 +82,8 @@ DRIFT = {
             "h",
             f"Heures — Pédagogie : valeur inhabituelle en décembre 2025 : 5\u202f480{NB}h, attendu entre "
             f"9\u202f000{NB}h et 10\u202f600{NB}h.",
-            f"Heures — Pédagogie: unusual value in December 2025: 5,480{NB}h, expected between 9,000{NB}h and "
+            f"Heures — Pédagogie: unusual value in December 2025: 5,480{NB}h, expected between "
+            f"9,000{NB}h and "
             f"10,600{NB}h.",
         ),
         (
@@ -90,7 +97,8 @@ DRIFT = {
                 "after": 61000.0,
             },
             "",
-            "Visites — Communication : rupture à la baisse depuis avril 2026 : 61\u202f000 contre 87\u202f000 "
+            "Visites — Communication : rupture à la baisse depuis avril 2026 : 61\u202f000 contre "
+            "87\u202f000 "
             "auparavant.",
             "Visites — Communication: level down since April 2026: 61,000 against 87,000 before.",
         ),
@@ -108,9 +116,11 @@ DRIFT = {
                 "deadline": date(2026, 12, 1),
             },
             "k€",
-            f"Recettes — RE : au rythme actuel, le total de l'année atteindrait 2\u202f302{NB}k€ fin décembre 2026 "
+            f"Recettes — RE : au rythme actuel, le total de l'année atteindrait 2\u202f302{NB}k€ fin "
+            "décembre 2026 "
             f"pour un objectif de 2\u202f400{NB}k€ (intervalle : 2\u202f280{NB}k€ à 2\u202f325{NB}k€).",
-            f"Recettes — RE: at the current pace, the year's total would be 2,302{NB}k€ at the end of December "
+            f"Recettes — RE: at the current pace, the year's total would be 2,302{NB}k€ at the end of "
+            "December "
             f"2026 against a target of 2,400{NB}k€ (range: 2,280{NB}k€ to 2,325{NB}k€).",
         ),
         (
@@ -127,9 +137,11 @@ DRIFT = {
                 "deadline": date(2026, 12, 1),
             },
             "%",
-            f"Taux — RE : au rythme actuel, la moyenne de l'année atteindrait 91,8{NB}% fin décembre 2026 pour un "
+            f"Taux — RE : au rythme actuel, la moyenne de l'année atteindrait 91,8{NB}% fin décembre "
+            "2026 pour un "
             f"objectif de 95,0{NB}%.",
-            "Taux — RE: at the current pace, the year's average would be 91.8% at the end of December 2026 against "
+            "Taux — RE: at the current pace, the year's average would be 91.8% at the end of December "
+            "2026 against "
             "a target of 95.0%.",
         ),
         (
