@@ -186,7 +186,11 @@ def _build(
         for c in ("service", "kpi")
     }
     present = {"period"} | {name for p in parts for name in p.frame.columns}
-    frame = sort_rows(align(queries, present), categories) if queries else pl.DataFrame()
+    rows = align(queries, present) if queries else None
+    if rows is not None and "owner" in present:
+        # Categorical in the data anyway: cast before the sort, which then moves integers, not text.
+        rows = rows.with_columns(pl.col("owner").cast(pl.Categorical))
+    frame = sort_rows(rows, categories) if rows is not None else pl.DataFrame()
     if frame.is_empty():
         report.rejected = sorted(rejected, key=rejection_sort_key([t.file for t in tables], positions))
         raise ReadError("nothing_loaded", file=", ".join(t.file for t in tables), count=report.rows_read)
