@@ -67,7 +67,7 @@ def _count_votes(frame: pl.DataFrame, columns: list[str], excel: bool) -> dict[s
     for c in columns:
         comma, dot = _votes(pl.col(c), excel)
         exprs += [comma.alias(f"{c}|,"), dot.alias(f"{c}|.")]
-    row = cleaned.select(exprs).row(0, named=True)
+    row = select(cleaned, exprs).row(0, named=True)
     return {c: (row[f"{c}|,"], row[f"{c}|."]) for c in columns}
 
 
