@@ -328,3 +328,18 @@ def test_projection_runs_to_the_end_of_the_year(mixed):
     assert nxt["period"].to_list() == MONTHS[24:36]
     fiscal = projection(h, cat, as_of=MONTHS[23], kpis=["k1"], year_start_month=9)
     assert fiscal["period"].max() == date(2026, 8, 1)
+
+
+@pytest.mark.parametrize(("step", "grain_days"), [("1d", 200), ("1w", 40)])
+def test_projection_reaches_the_year_end_at_any_grain(step, grain_days):
+    periods = pl.date_range(date(2026, 1, 5), date(2027, 12, 31), step, eager=True).head(grain_days)
+    values = np.random.default_rng(4).normal(100, 1, len(periods))
+    data = pl.DataFrame(
+        {"period": periods, "service": "A", "kpi": "k", "actual": values, "target": 95.0, "weight": None},
+        schema_overrides={"weight": pl.Float64},
+    ).with_columns(pl.col("service", "kpi").cast(pl.Categorical))
+    cat = pl.DataFrame({"kpi": ["k"], "direction": ["higher"], "tolerance": [5.0], "agg_time": ["sum"]})
+    h = model.with_gap(data.lazy(), cat).collect()
+    out = projection(h, cat)
+    assert out["period"].min() > periods[-1]
+    assert out["period"].max().year == 2026 and (date(2026, 12, 31) - out["period"].max()).days < 7

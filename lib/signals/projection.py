@@ -47,7 +47,9 @@ class Calendar:
 
     @classmethod
     def of(cls, periods: list[date], grain: str, m: int, year_start_month: int) -> Calendar:
-        ext = extend_periods(periods, grain, max(m, 1) * 2 + 2)
+        # Far enough to hold the whole of next year, whatever the grain.
+        per_year = {"day": 366, "week": 53, "month": 12, "quarter": 4, "year": 1}.get(grain, max(m, 1))
+        ext = extend_periods(periods, grain, 2 * per_year + 2)
         year = np.array([truncate_date(p, "year", year_start_month).toordinal() for p in ext])
         return cls(ext, year)
 

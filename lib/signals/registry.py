@@ -51,7 +51,7 @@ DETECTORS: tuple[Detector, ...] = (
         "bad",
         (
             Param("window", 8, 5, 24, 1),
-            Param("mk_z", 1.0, 0.0, 4.0, 0.05),
+            Param("mk_z", 1.3, 0.0, 4.0, 0.05),
             Param("drop_z", 3.4, 1.0, 8.0, 0.1),
             Param("reference", 12, 6, 36, 1),
             _history(),
@@ -61,7 +61,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(
         "anomaly",
         "bad",
-        (Param("threshold", 3.5, 2.0, 8.0, 0.1), Param("baseline", 12, 6, 36, 1), _history()),
+        (Param("threshold", 3.6, 2.0, 8.0, 0.1), Param("baseline", 12, 6, 36, 1), _history()),
         "signals.doc.anomaly",
     ),
     Detector(
