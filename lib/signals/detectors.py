@@ -26,6 +26,7 @@ TOL_FLOOR = 0.25  # smallest noise believed, in tolerance bands: smaller moves d
 MEDIAN_VAR = math.pi / 2
 SPREAD_SHARE = 0.7
 WANDER_SLACK = 1.25  # the values' spread sets σ only when it exceeds the changes' σ by this much
+REF_SHARE = 0.75  # share of 12 reference periods a shift test needs (after a change too)
 CLIP = 3.0  # values further than this many σ from a level count as this far (spikes are not shifts)
 
 
@@ -219,7 +220,7 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
         xt = np.where(j[None, :] >= first_j[:, None], ctx.x[:, t, :], np.nan)
         ref = xt[:, w - h_max - r : w - h_max]
         n_ref = count(ref)
-        alive = ctx.valid[:, t] & (ctx.seen[:, t] >= p["min_history"]) & (n_ref >= min(r, 12) * 0.5)
+        alive = ctx.valid[:, t] & (ctx.seen[:, t] >= p["min_history"]) & (n_ref >= min(r, 12) * REF_SHARE)
         # A cheap first pass (plain means, the changes' σ, no trend) keeps the rows worth the full
         # test: those at half the threshold, and those whose reference trends.
         with np.errstate(invalid="ignore", divide="ignore"):
