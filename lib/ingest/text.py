@@ -430,12 +430,13 @@ def _read_text(
         frame, counts = _exact_read(text.translate(_C1_TABLE) if cp1252 else text, sep, header_line, width)
     # One pass adds the line numbers and tells whether anything must be taken out (filtering copies
     # every column, so it is only done when needed).
-    fields = pl.lit(width, dtype=pl.Int64) if counts is None else counts
-    added = [fields.alias("__fields")]
+    # Without counts every record has `width` fields (no column of that constant is built).
+    added = [] if counts is None else [counts.alias("__fields")]
     if LINE not in frame.columns:
         added.append(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(LINE))
-    frame = frame.lazy().with_columns(added).collect()
-    has_blank, has_wrong = frame.select(pl.col("__blank").any(), (pl.col("__fields") != width).any()).row(0)
+    frame = frame.lazy().with_columns(added).collect() if added else frame
+    wrong_any = pl.lit(False) if counts is None else (pl.col("__fields") != width).any()
+    has_blank, has_wrong = frame.select(pl.col("__blank").any(), wrong_any).row(0)
     if has_blank:
         frame = frame.filter(~pl.col("__blank"))
     if frame.is_empty():
@@ -460,7 +461,7 @@ def _read_text(
         file=name,
         kind="text",
         headers=headers,
-        frame=frame.drop("__raw", "__fields", "__blank"),
+        frame=frame.drop("__raw", "__fields", "__blank", strict=False),
         cp1252=cp1252 and fast is not None,
         rejected=rejected,
         notices=notices,
