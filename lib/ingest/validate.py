@@ -109,8 +109,7 @@ def sort_rows(rows: pl.LazyFrame, categories: dict[str, pl.Series]) -> pl.DataFr
     keys = frame.get_column(KEY)
     if keys.is_sorted():
         return frame
-    order = keys.arg_sort()
-    frame = frame.lazy().select(pl.all().gather(order)).collect()  # lazy: the columns in parallel
+    frame = frame.sort(KEY, maintain_order=True)  # one arg-sort, columns gathered in parallel
     if (frame.get_column(KEY).diff() == 0).any():  # ties: put them back in file and line order
         frame = frame.sort(KEY, FIDX, LINE)
     return frame
