@@ -606,14 +606,15 @@ def speed() -> dict:
 
 def print_speed(result: dict) -> None:
     print(
-        f"Speed (best of runs; load average {result['load_average']:.1f} from other jobs on this 2-core machine)"
+        f"Speed (best of runs; load average {result['load_average']:.1f} from other jobs on this "
+        "2-core machine)"
     )
     print("| case | size | detect wall | detect CPU | signals |")
     print("|---|---|---:|---:|---:|")
     s = result["sample_detect"]
     print(
-        f"| sample organisation | {s['series']} series, {s['rows']} rows | {s['wall']:.2f} s | {s['cpu']:.2f} s | "
-        f"{s['signals']} |"
+        f"| sample organisation | {s['series']} series, {s['rows']} rows | {s['wall']:.2f} s | "
+        f"{s['cpu']:.2f} s | {s['signals']} |"
     )
     r = result["sample_replay"]
     print(f"| sample, replay of every month | 36 periods | {r['wall']:.2f} s | {r['cpu']:.2f} s | – |")
