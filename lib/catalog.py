@@ -26,16 +26,7 @@ from lib.contract import (
 )
 from lib.ingest.report import Notice
 
-ATTRIBUTES = (
-    "unit",
-    "direction",
-    "agg_time",
-    "agg_services",
-    "tolerance",
-    "axis",
-    "description",
-    "score_weight",
-)
+ATTRIBUTES = tuple(CATALOG_SCHEMA)[1:]  # every attribute of a KPI, in the catalog's column order
 DEFAULTED = ("direction", "agg_time", "agg_services", "tolerance", "score_weight")  # named in the warning
 DEFAULT_DIRECTION = "higher"
 DEFAULT_SCORE_WEIGHT = 1.0

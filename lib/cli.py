@@ -243,24 +243,17 @@ def _import(args: argparse.Namespace, result: LoadResult) -> int:
     sources = [args.file.name]
     grain = result.report.grain
     try:
-        if args.name:
-            info = library.save(args.name, result.data, result.catalog, sources=sources, grain=grain)
-            print(
-                t(
-                    "cli.imported",
-                    args.lang,
-                    name=info.name,
-                    slug=info.slug,
-                    version=info.version,
-                    rows=info.rows,
-                )
-            )
-        elif args.append:
+        if args.append:
             catalog = catalog_for_append(library.read_catalog(args.append), result.catalog)
             out = library.append(args.append, result.data, catalog, sources=sources, grain=grain)
             print(out.summary(args.lang))
         else:
-            info = library.replace(args.replace, result.data, result.catalog, sources=sources, grain=grain)
+            if args.name:
+                info = library.save(args.name, result.data, result.catalog, sources=sources, grain=grain)
+            else:
+                info = library.replace(
+                    args.replace, result.data, result.catalog, sources=sources, grain=grain
+                )
             print(
                 t(
                     "cli.imported",

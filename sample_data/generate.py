@@ -29,6 +29,7 @@ import polars as pl
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from lib.contract import CATALOG_SCHEMA  # noqa: E402
 from sample_data.large import large_extract, shape  # noqa: E402
 from sample_data.mix import Line, balance  # noqa: E402
 from sample_data.org import (  # noqa: E402
@@ -60,17 +61,7 @@ ROOT = HERE.parent
 DEFAULT_SEED = 2026
 
 COLUMNS = ("period", "service", "kpi", "actual", "target", "unit", "direction", "axis", "owner", "weight")
-CATALOG_COLUMNS = (
-    "kpi",
-    "unit",
-    "direction",
-    "agg_time",
-    "agg_services",
-    "tolerance",
-    "axis",
-    "description",
-    "score_weight",
-)
+CATALOG_COLUMNS = tuple(CATALOG_SCHEMA)  # the catalog file's columns, as lib.contract orders them
 FRENCH_COLUMNS = (
     "Période",
     "Service",
