@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from lib import model
+from tests.builders import DATA_SCHEMA
 
 
 def frame(rows: list[tuple]) -> pl.LazyFrame:
@@ -16,14 +17,7 @@ def frame(rows: list[tuple]) -> pl.LazyFrame:
         pl.DataFrame(
             rows,
             orient="row",
-            schema={
-                "period": pl.Date,
-                "service": pl.String,
-                "kpi": pl.String,
-                "actual": pl.Float64,
-                "target": pl.Float64,
-                "weight": pl.Float64,
-            },
+            schema=DATA_SCHEMA,
         )
         .with_columns(pl.col("service", "kpi").cast(pl.Categorical))
         .lazy()

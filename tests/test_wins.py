@@ -9,6 +9,7 @@ import pytest
 
 from lib import model
 from lib.wins import WinRules, win_sentence, wins
+from tests.builders import DATA_SCHEMA
 
 MONTHS = [date(2025 + (m - 1) // 12, (m - 1) % 12 + 1, 1) for m in range(1, 16)]
 AT = MONTHS[-1]
@@ -23,14 +24,7 @@ def history(series: dict[tuple[str, str], list[tuple[float, float]]], directions
     frame = pl.DataFrame(
         rows,
         orient="row",
-        schema={
-            "period": pl.Date,
-            "service": pl.String,
-            "kpi": pl.String,
-            "actual": pl.Float64,
-            "target": pl.Float64,
-            "weight": pl.Float64,
-        },
+        schema=DATA_SCHEMA,
     )
     frame = frame.with_columns(pl.col("service", "kpi").cast(pl.Categorical))
     catalog = pl.DataFrame(
