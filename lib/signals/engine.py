@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from lib.signals import detectors as det
+from lib.signals import shift
 from lib.signals.panel import Panel, build
 from lib.signals.projection import Z80, Calendar, _line, forecast, projected_miss
 from lib.signals.registry import BY_KIND, WIN_KINDS, resolve
@@ -95,7 +96,7 @@ def evaluate(
         "off_target_streak": det.off_target_streak(ctx, p["off_target_streak"]),
         "silent_drift": det.silent_drift(ctx, p["silent_drift"]),
         "anomaly": det.anomaly(ctx, p["anomaly"]),
-        "level_shift": det.level_shift(ctx, p["level_shift"]),
+        "level_shift": shift.level_shift(ctx, p["level_shift"]),
         "projected_miss": projected_miss(ctx, p["projected_miss"], cal),
         "volatility_jump": det.volatility_jump(ctx, p["volatility_jump"]),
     }

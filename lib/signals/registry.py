@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from lib.signals import shift
+
 
 @dataclass(frozen=True)
 class Param:
@@ -67,16 +69,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(
         "level_shift",
         "bad",
-        (
-            Param("threshold", 3.6, 2.0, 8.0, 0.1),
-            Param("window", 6, 2, 12, 1),
-            Param("reference", 24, 6, 36, 1),
-            Param("trend_z", 3.5, 1.0, 9.0, 0.1),
-            Param("segment_z", 3.0, 0.0, 8.0, 0.1),
-            Param("min_band", 0.5, 0.0, 3.0, 0.05),
-            Param("max_age", 12, 2, 36, 1),
-            _history(),
-        ),
+        (*(Param(*spec) for spec in shift.PARAMS), _history()),
         "signals.doc.level_shift",
     ),
     Detector(

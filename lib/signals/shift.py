@@ -1,0 +1,216 @@
+"""The level-shift / trend-break detector: a lasting change of level for the worse, tested online (each
+period with the data known then) for every series at once. Shares the context of lib.signals.detectors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lib.signals.detectors import (
+    CLIP,
+    REF_SHARE,
+    SPREAD_SHARE,
+    WANDER_SLACK,
+    Context,
+    Fired,
+    clipped_mean,
+    severity_of,
+    trend_z,
+)
+from lib.signals.robust import MAD_TO_SIGMA, count, nanmedian, theil_sen
+
+# The detector's parameters (name, default, minimum, maximum, step), listed in lib.signals.registry;
+# defaults tuned on benchmarks/signals_eval.py.
+PARAMS: tuple[tuple[str, float, float, float, float], ...] = (
+    ("threshold", 3.6, 2.0, 8.0, 0.1),
+    ("window", 6, 2, 12, 1),
+    ("reference", 24, 6, 36, 1),
+    ("trend_z", 3.5, 1.0, 9.0, 0.1),
+    ("segment_z", 3.0, 0.0, 8.0, 0.1),
+    ("min_band", 0.5, 0.0, 3.0, 0.05),
+    ("max_age", 12, 2, 36, 1),
+)
+
+
+def _change_point(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Index in [lo, hi) of the most likely single change of mean in each window x[..., :] (the split
+    maximising the two-sample statistic, i.e. least squares), as an offset from the window end."""
+    w = x.shape[-1]
+    best = np.full(x.shape[:-1], np.nan)
+    best_stat = np.full(x.shape[:-1], -np.inf)
+    for h in range(lo, hi):
+        a, b = x[..., : w - h], x[..., w - h :]
+        na, nb = count(a), count(b)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ma = np.nansum(a, axis=-1) / na
+            mb = np.nansum(b, axis=-1) / nb
+            stat = (ma - mb) ** 2 * na * nb / (na + nb)
+        better = np.nan_to_num(stat, nan=-np.inf) > best_stat
+        best = np.where(better, h, best)
+        best_stat = np.where(better, stat, best_stat)
+    return best
+
+
+def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
+    """A lasting change of level for the worse: the last h periods (2 ≤ h ≤ `window`) against the
+    `reference` periods before them, clipped means (a spike is not a shift), the reference's trend
+    extrapolated when Mann–Kendall finds one (|z| ≥ `trend_z`), beyond `threshold` σ. σ is the noise
+    of successive changes, or the spread of the reference's values when the series wanders more.
+
+    A loop over periods, vectorised over series, because each series restarts after a change (as a
+    CUSUM does): later tests only compare with values from the last change on. A fired shift stays
+    active while the level since the change stays below the level before it by half the threshold,
+    for at most `max_age` periods."""
+    panel = ctx.panel
+    s_n, t_n = panel.shape
+    w, h_max, r = ctx.w, int(p["window"]), int(p["reference"])
+    thresholds = ctx.strict(p["threshold"])
+    j = np.arange(w)
+    names = ("since", "before", "after", "z")
+    out = {k: np.full((s_n, t_n), np.nan) for k in names}
+    active = np.zeros((s_n, t_n), bool)
+    last_change = np.full(s_n, -1.0e9)
+    cur = {k: np.full(s_n, np.nan) for k in ("since", "before", "sigma")}
+    for t in range(t_n):
+        first_j = last_change - (t - w + 1)
+        xt = np.where(j[None, :] >= first_j[:, None], ctx.x[:, t, :], np.nan)
+        ref = xt[:, w - h_max - r : w - h_max]
+        n_ref = count(ref)
+        alive = ctx.valid[:, t] & (ctx.seen[:, t] >= p["min_history"]) & (n_ref >= min(r, 12) * REF_SHARE)
+        # A cheap first pass (plain means, the changes' σ, no trend) keeps the rows worth the full
+        # test: those at half the threshold, and those whose reference trends.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tail = np.nancumsum(xt[:, ::-1], axis=1)
+            ref_mean = np.nansum(ref, axis=1) / n_ref
+            z1 = np.full(s_n, np.inf)
+            for h in range(2, h_max + 1):
+                z = (tail[:, h - 1] / h - ref_mean) / (ctx.sigma[:, t] * np.sqrt(1 / h + 1 / n_ref))
+                z1 = np.fmin(z1, z)
+            tz = trend_z(ref, ctx.sigma[:, t])
+        trending = np.abs(tz) >= p["trend_z"]
+        rows = np.flatnonzero(alive & ((z1 <= -0.5 * thresholds[:, t]) | trending))
+        best_z = np.full(s_n, np.inf)
+        best_level = np.full(s_n, np.nan)
+        sigma = ctx.sigma[:, t].copy()
+        if rows.size:
+            bz, bl, sp, sg = _shift_scan(
+                xt[rows],
+                ref[rows],
+                n_ref[rows],
+                trending[rows],
+                ctx.sigma[rows, t],
+                ctx.x[rows, t, : w - h_max],
+                p,
+            )
+            big = np.nan_to_num(-bz * sp) >= p["min_band"] * ctx.band[rows, t]
+            bz = np.where(big, bz, np.inf)
+            cand = bz <= -thresholds[rows, t]
+            if cand.any():
+                seg = _segment_z(xt[rows[cand]], ctx.floor[rows[cand], t], h_max)
+                bz[cand] = np.where(seg <= -p["segment_z"], bz[cand], np.inf)
+            best_z[rows], best_level[rows], sigma[rows] = bz, bl, sg
+        fire = best_z <= -thresholds[:, t]
+        # The previous shift, if any, still holds?
+        start_j = cur["since"] - (t - w + 1)
+        keep = ~np.isnan(cur["since"]) & (t - cur["since"] < p["max_age"]) & (start_j >= 0) & ctx.valid[:, t]
+        held = np.flatnonzero(keep)
+        if held.size:
+            post = _median_from(ctx.x[held, t, :], start_j[held])
+            keep[held] &= (post - cur["before"][held]) / cur["sigma"][held] <= -thresholds[held, t] / 2
+        new = fire & ~keep
+        since = np.full(s_n, np.nan)
+        fresh = np.flatnonzero(new)
+        if fresh.size:
+            since[fresh] = t - _change_point(xt[fresh, w - h_max - r :], 1, h_max + 1) + 1
+        for k, v in (("since", since), ("before", best_level), ("sigma", sigma)):
+            cur[k] = np.where(new, v, np.where(keep, cur[k], np.nan))
+        last_change = np.where(new, since, last_change)
+        now = new | keep
+        active[:, t] = now
+        on = np.flatnonzero(now)
+        if on.size:
+            post = _median_from(ctx.x[on, t, :], cur["since"][on] - (t - w + 1))
+            out["since"][on, t] = cur["since"][on]
+            out["before"][on, t] = cur["before"][on]
+            out["after"][on, t] = post
+            out["z"][on, t] = (post - cur["before"][on]) / cur["sigma"][on]
+    x_sev = (out["before"] - out["after"]) / ctx.band
+    return Fired(
+        active,
+        severity_of(x_sev),
+        {
+            "since": out["since"],
+            "before": ctx.to_actual(out["before"]),
+            "after": ctx.to_actual(out["after"]),
+            "z": out["z"],
+        },
+    )
+
+
+def _shift_scan(
+    xt: np.ndarray,
+    ref: np.ndarray,
+    n_ref: np.ndarray,
+    trending: np.ndarray,
+    sigma0: np.ndarray,
+    before: np.ndarray,
+    p,
+) -> tuple[np.ndarray, ...]:
+    """The full shift test of some rows: (best z, level it is measured from, its standard error, σ)."""
+    s_n, w = xt.shape
+    h_max, r = int(p["window"]), int(p["reference"])
+    trend = np.zeros(s_n)
+    if trending.any():
+        trend[trending] = np.nan_to_num(theil_sen(ref[trending])[0])
+    slope_var = np.where(trending, 12.0 / (r * (r * r - 1)) / 0.91, 0.0)
+    # Wandering series (random walks, autocorrelated noise) move their mean more than successive
+    # changes suggest: the spread of the reference's values around its level and trend sets σ.
+    pos_ref = np.arange(r) - (r - 1) / 2
+    resid = ref - nanmedian(ref)[:, None] - trend[:, None] * pos_ref
+    wander = MAD_TO_SIGMA * nanmedian(np.abs(resid - nanmedian(resid)[:, None])) / WANDER_SLACK
+    # And a shift must stand out of the series' own range, as binary segmentation asks of a
+    # standardised series: σ is at least SPREAD_SHARE × the values' spread before the test window.
+    spread_all = MAD_TO_SIGMA * nanmedian(np.abs(before - nanmedian(before)[:, None]))
+    sigma = np.fmax(np.fmax(sigma0, np.nan_to_num(wander)), np.nan_to_num(SPREAD_SHARE * spread_all))
+    ref_level = clipped_mean(ref, nanmedian(ref), CLIP * sigma)
+    best_z = np.full(s_n, np.inf)
+    best_level = np.full(s_n, np.nan)
+    best_spread = np.zeros(s_n)
+    for h in range(2, h_max + 1):
+        test = xt[:, w - h :]
+        dist = (r + 1) / 2 + h_max - (h + 1) / 2  # from the reference's middle to the test's
+        level = ref_level + trend * dist
+        shift = clipped_mean(test, level, CLIP * sigma) - level
+        spread = sigma * np.sqrt(1 / h + 1 / np.maximum(n_ref, 1) + slope_var * dist**2)
+        z = np.where(count(test) == h, shift / spread, np.inf)
+        better = z < best_z
+        best_z = np.where(better, z, best_z)
+        best_level = np.where(better, level, best_level)
+        best_spread = np.where(better, spread, best_spread)
+    return best_z, best_level, best_spread, sigma
+
+
+def _segment_z(xt: np.ndarray, floor: np.ndarray, h_max: int) -> np.ndarray:
+    """The whole segment in view since the last change must agree: the last h values against the
+    rest of it, its spread taken from all its values (change included), as binary segmentation does
+    on a standardised series. Most negative z over h."""
+    n_seg = count(xt)
+    total = np.nansum(xt, axis=1)
+    seg_z = np.full(xt.shape[0], np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dev2 = np.nansum((xt - (total / n_seg)[:, None]) ** 2, axis=1)
+        sd_seg = np.fmax(np.sqrt(dev2 / np.maximum(n_seg - 1, 1)), floor)
+        for h in range(2, h_max + 1):
+            part = xt[:, -h:]
+            nb = count(part)
+            na = n_seg - nb
+            mb = np.nansum(part, axis=1) / nb
+            ma = (total - np.nansum(part, axis=1)) / na
+            z = (mb - ma) / (sd_seg * np.sqrt(1 / nb + 1 / na))
+            seg_z = np.fmin(seg_z, np.where((na >= 6) & (nb == h), z, np.inf))
+    return seg_z
+
+
+def _median_from(x: np.ndarray, start_j: np.ndarray) -> np.ndarray:
+    """Median of each row of x (S, W) from column start_j on (NaN start: NaN)."""
+    j = np.arange(x.shape[-1])
+    return nanmedian(np.where(j[None, :] >= np.nan_to_num(start_j, nan=x.shape[-1])[:, None], x, np.nan))
