@@ -4,6 +4,7 @@ import streamlit as st
 
 from lib import charts
 from lib.filters import to_query
+from lib.fmt import fmt_int, fmt_percent
 from lib.i18n import t
 from lib.periods import period_label
 from lib.scorecard import spark_frame
@@ -41,6 +42,9 @@ with st.expander(t("signals_page.settings", lang), icon=":material/tune:"):
             )
     if st.button(t("signals_page.reset", lang), icon=":material/restart_alt:"):
         st.session_state[PARAMS_KEY] = {d.kind: d.defaults() for d in DETECTORS}
+        # The inputs keep their own state: drop it, or they would write the old values back.
+        for key in [k for k in st.session_state if str(k).startswith("_sp_")]:
+            del st.session_state[key]
         st.rerun()
 
 # As-of replay: the dataset as it was known then (an older saved version if there is one), cut at
@@ -55,11 +59,17 @@ if view.kpis:
     found = found.filter(found["kpi"].is_in(list(view.kpis)))
 
 c1, c2, c3 = st.columns([3, 2, 2])
+per_kind = dict(found.group_by("kind").len().iter_rows())
 kinds = c1.multiselect(
     t("signals_page.kinds", lang),
     [d.kind for d in DETECTORS],
     placeholder=t("common.filters.all", lang),
-    format_func=lambda k: t(f"signals.kind.{k}", lang),
+    format_func=lambda k: t(
+        "signals_page.kind_count",
+        lang,
+        kind=t(f"signals.kind.{k}", lang),
+        n=fmt_int(per_kind.get(k, 0), lang),
+    ),
 )
 polarity = c2.segmented_control(
     t("signals_page.polarity", lang),
@@ -68,7 +78,7 @@ polarity = c2.segmented_control(
     default=["bad", "good"],
     format_func=lambda p: t(f"signals.polarity.{p}", lang),
 )
-minimum = c3.slider(t("signals_page.min_severity", lang), 0.0, 1.0, 0.0, 0.05)
+minimum = c3.slider(t("signals_page.min_severity", lang), 0, 100, 0, 5, format="%d %%") / 100
 if kinds:
     found = found.filter(found["kind"].is_in(kinds))
 found = found.filter(found["polarity"].is_in(list(polarity or [])) & (found["severity"] >= minimum))
@@ -76,7 +86,15 @@ found = found.filter(found["polarity"].is_in(list(polarity or [])) & (found["sev
 # What needs attention first, then the good news; each by severity.
 found = found.sort(["polarity", "severity"], descending=[False, True])
 bad = found.filter(found["polarity"] == "bad").height
-st.subheader(t("signals_page.count", lang, total=found.height, bad=bad, good=found.height - bad))
+st.subheader(
+    t(
+        "signals_page.count",
+        lang,
+        total=fmt_int(found.height, lang),
+        bad=fmt_int(bad, lang),
+        good=fmt_int(found.height - bad, lang),
+    )
+)
 if found.is_empty():
     st.info(t("signals_page.none", lang), icon=":material/check_circle:")
 units = dict(ds.catalog.select("kpi", "unit").iter_rows())
@@ -86,7 +104,11 @@ for row in found.head(SHOWN).iter_rows(named=True):
         text, spark = st.columns([3, 1], vertical_alignment="center")
         icon = ":material/trending_down:" if row["polarity"] == "bad" else ":material/emoji_events:"
         kind = md_escape(t(f"signals.kind.{row['kind']}", lang))
-        severity = md_escape(t("signals_page.severity", lang, value=round(row["severity"] * 100)))
+        # A warning has a severity; good news has a strength (the win's, from lib.wins).
+        weight = "severity" if row["polarity"] == "bad" else "strength"
+        severity = md_escape(
+            t(f"signals_page.{weight}", lang, value=fmt_percent(row["severity"], lang, decimals=0))
+        )
         text.markdown(f"{icon} **{kind}** · {severity}")
         text.markdown(md_escape(message(row, lang, units.get(row["kpi"]) or "")))
         link = raw.with_(services=(row["service"],), kpis=(row["kpi"],))
@@ -105,4 +127,4 @@ for row in found.head(SHOWN).iter_rows(named=True):
                 theme=None,
             )
 if found.height > SHOWN:
-    st.caption(t("signals_page.more", lang, shown=SHOWN, total=found.height))
+    st.caption(t("signals_page.more", lang, shown=fmt_int(SHOWN, lang), total=fmt_int(found.height, lang)))
