@@ -12,7 +12,8 @@ from lib.signals import DETECTORS, message
 from lib.ui import compute, data, page_setup
 from lib.ui.text import md_escape
 
-SHOWN = 40
+STEP = 20  # signals drawn at a time (each has a chart): more on demand
+SHOWN_KEY = "_signals_shown"
 PARAMS_KEY = "_signal_params"
 
 ctx = page_setup("signals")
@@ -99,7 +100,8 @@ if found.is_empty():
     st.info(t("signals_page.none", lang), icon=":material/check_circle:")
 units = dict(ds.catalog.select("kpi", "unit").iter_rows())
 perf = compute.history(known, grain, ctx.domain.grain)
-for row in found.head(SHOWN).iter_rows(named=True):
+shown = st.session_state.get(SHOWN_KEY, STEP)
+for row in found.head(shown).iter_rows(named=True):
     with st.container(border=True):
         text, spark = st.columns([3, 1], vertical_alignment="center")
         icon = ":material/trending_down:" if row["polarity"] == "bad" else ":material/emoji_events:"
@@ -126,5 +128,8 @@ for row in found.head(SHOWN).iter_rows(named=True):
                 charts.sparkline(history, lang, grain=grain, width=220, height=48, marker=row["period"]),
                 theme=None,
             )
-if found.height > SHOWN:
-    st.caption(t("signals_page.more", lang, shown=fmt_int(SHOWN, lang), total=fmt_int(found.height, lang)))
+if found.height > shown:
+    st.caption(t("signals_page.more", lang, shown=fmt_int(shown, lang), total=fmt_int(found.height, lang)))
+    if st.button(t("signals_page.show_more", lang, n=fmt_int(STEP, lang)), icon=":material/expand_more:"):
+        st.session_state[SHOWN_KEY] = shown + STEP
+        st.rerun()

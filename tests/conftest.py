@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,10 @@ import pytest
 from tests.browser_harness import AXE, CHROMIUM, CHROMIUM_ARGS, Server
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Every chart the app draws under test (AppTest in this process, the browser tests' server) is checked
+# against the Vega-Lite schema; in use that check is skipped for speed (lib/ui/__init__.py).
+os.environ.setdefault("VIGIE_VALIDATE_CHARTS", "1")
 
 
 @pytest.fixture(scope="session")

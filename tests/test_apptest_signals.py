@@ -137,3 +137,13 @@ def test_reset_brings_every_setting_back_to_its_default(tmp_path, monkeypatch):
     next(b for b in at.button if b.label == t("signals_page.reset", "en")).click().run()
     assert not at.exception
     assert at.number_input(key="_sp_anomaly_threshold").value == default
+
+
+def test_signals_are_drawn_twenty_at_a_time_with_more_on_demand(tmp_path, monkeypatch):
+    at = _open(tmp_path, monkeypatch, lang="en")
+    cards = lambda: len(at.get("vega_lite_chart"))  # noqa: E731 - one sparkline per signal card
+    assert cards() == 20
+    more = next(b for b in at.button if b.label == "Show 20 more")
+    more.click().run()
+    assert not at.exception
+    assert cards() == 40
