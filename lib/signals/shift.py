@@ -29,6 +29,10 @@ PARAMS: tuple[tuple[str, float, float, float, float], ...] = (
     ("min_band", 0.5, 0.0, 3.0, 0.05),
     ("max_age", 12, 2, 36, 1),
 )
+# σ is at least this share of the robust spread of the whole history before the test window, as
+# binary segmentation standardises by the whole series: in a series that wanders (a random walk, a
+# smooth trend, a sawtooth of deposits) a move as large as its usual range is not a change.
+HISTORY_SHARE = 1.0
 
 
 def _change_point(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -92,6 +96,7 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
         best_level = np.full(s_n, np.nan)
         sigma = ctx.sigma[:, t].copy()
         if rows.size:
+            spread = HISTORY_SHARE * _history_spread(ctx, rows, t, t - h_max) if t >= h_max else 0.0
             bz, bl, sp, sg = _shift_scan(
                 xt[rows],
                 ref[rows],
@@ -99,6 +104,7 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
                 trending[rows],
                 ctx.sigma[rows, t],
                 ctx.x[rows, t, : w - h_max],
+                spread,
                 p,
             )
             big = np.nan_to_num(-bz * sp) >= p["min_band"] * ctx.band[rows, t]
@@ -153,6 +159,7 @@ def _shift_scan(
     trending: np.ndarray,
     sigma0: np.ndarray,
     before: np.ndarray,
+    history_spread: np.ndarray | float,
     p,
 ) -> tuple[np.ndarray, ...]:
     """The full shift test of some rows: (best z, level it is measured from, its standard error, σ)."""
@@ -171,6 +178,7 @@ def _shift_scan(
     # standardised series: σ is at least SPREAD_SHARE × the values' spread before the test window.
     spread_all = MAD_TO_SIGMA * nanmedian(np.abs(before - nanmedian(before)[:, None]))
     sigma = np.fmax(np.fmax(sigma0, np.nan_to_num(wander)), np.nan_to_num(SPREAD_SHARE * spread_all))
+    sigma = np.fmax(sigma, np.nan_to_num(history_spread))
     ref_level = clipped_mean(ref, nanmedian(ref), CLIP * sigma)
     best_z = np.full(s_n, np.inf)
     best_level = np.full(s_n, np.nan)
@@ -208,6 +216,16 @@ def _segment_z(xt: np.ndarray, floor: np.ndarray, h_max: int) -> np.ndarray:
             z = (mb - ma) / (sd_seg * np.sqrt(1 / nb + 1 / na))
             seg_z = np.fmin(seg_z, np.where((na >= 6) & (nb == h), z, np.inf))
     return seg_z
+
+
+def _history_spread(ctx: Context, rows: np.ndarray, t: int, end: int) -> np.ndarray:
+    """Robust σ (MAD) of the values of some rows from the start to period `end`, deseasonalised with
+    the profile known at t. Computed only for the few rows a test may fire on."""
+    y = ctx.panel.y[rows, : end + 1]
+    if ctx.season.m:
+        ph = np.arange(end + 1) % ctx.season.m
+        y = y / ctx.season.mult[rows, t][:, ph] - ctx.season.add[rows, t][:, ph]
+    return MAD_TO_SIGMA * nanmedian(np.abs(y - nanmedian(y)[:, None]))
 
 
 def _median_from(x: np.ndarray, start_j: np.ndarray) -> np.ndarray:
