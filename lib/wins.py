@@ -3,7 +3,8 @@ as good news.
 
 Each win is a row (service, kpi, kind, period, value, strength 0-1 for ranking, and the numbers its
 sentence needs), computed for every series at once from a history at one grain (lib.model frames:
-period, service, kpi, actual, target, gap, gap_pct, status; sorted or not).
+period, service, kpi, actual, target, gap, gap_pct, status; sorted or not). `wins_each_period` judges
+every period in one pass (the weak signals' replay); `wins` is its filter at one period.
 """
 
 from __future__ import annotations
@@ -27,25 +28,30 @@ class WinRules:
 KINDS = ("back_on_target", "record", "streak", "most_improved")
 
 
-def wins(
-    history: pl.DataFrame, catalog: pl.DataFrame, at: date, rules: WinRules | None = None
+def wins_each_period(
+    history: pl.DataFrame, catalog: pl.DataFrame, rules: WinRules | None = None
 ) -> pl.DataFrame:
-    """Every win at period `at` (each series' last period must be `at`), strongest first."""
+    """Every win at every period, in one pass: each row judged with that period's data and the rows
+    before it only. Sorted by period, then strongest first."""
     rules = rules or WinRules()
     sign = catalog.select(
         pl.col("kpi").cast(pl.Categorical),
         pl.when(pl.col("direction") == "lower").then(-1.0).otherwise(1.0).alias("_s"),
     )
     series = ["service", "kpi"]
+    # Every column below looks only backwards within its series (shift, cumulative): a row's wins are
+    # those of a history cut at its period, which is what makes `wins` a filter of this frame. Windows
+    # keep the row order within each series, so sorting by period is enough (and nearly free: histories
+    # come sorted by period), where a sort by series would cost more than all the rest.
     h = (
-        history.filter(pl.col("period") <= at)
-        .sort("service", "kpi", "period")
+        history.sort("period", maintain_order=True)
         .join(sign, on="kpi", how="left")
         .with_columns(
             (pl.col("actual") * pl.col("_s")).alias("_better"), (pl.col("status") == "on").alias("_on")
         )
         .with_columns(
-            pl.col("_better").shift(1).cum_max().over(series).alias("_best_before"),
+            # The best of every earlier value: a month without an actual does not reset it.
+            pl.col("_better").cum_max().forward_fill().shift(1).over(series).alias("_best_before"),
             pl.col("_better").cum_count().over(series).alias("_n"),
             (~pl.col("_on")).cum_sum().over(series).alias("_run"),
             pl.col("status").shift(1).over(series).alias("_prev_status"),
@@ -53,16 +59,15 @@ def wins(
         )
         .with_columns(pl.col("_on").cum_sum().over([*series, "_run"]).alias("_streak"))
     )
-    now = h.filter(pl.col("period") == at)
     base = ["service", "kpi", "period", "actual", "target", "gap_pct"]
     found = [
-        now.filter(pl.col("_on") & pl.col("_prev_status").is_in(["watch", "off"])).select(
+        h.filter(pl.col("_on") & pl.col("_prev_status").is_in(["watch", "off"])).select(
             *base,
             pl.lit("back_on_target").alias("kind"),
             pl.col("_prev_gap").alias("before"),
             (0.5 + (pl.col("gap_pct") - pl.col("_prev_gap")).clip(0, 25) / 50).alias("strength"),
         ),
-        now.filter(
+        h.filter(
             (pl.col("_n") > rules.record_min_history) & (pl.col("_better") > pl.col("_best_before"))
         ).select(
             *base,
@@ -70,13 +75,13 @@ def wins(
             (pl.col("_best_before") * pl.col("_s")).alias("before"),
             pl.lit(0.8).alias("strength"),
         ),
-        now.filter(pl.col("_on") & (pl.col("_streak") >= rules.streak_min)).select(
+        h.filter(pl.col("_on") & (pl.col("_streak") >= rules.streak_min)).select(
             *base,
             pl.lit("streak").alias("kind"),
             pl.col("_streak").cast(pl.Float64).alias("before"),
             (pl.col("_streak") / 24).clip(0.3, 0.9).alias("strength"),
         ),
-        now.filter((pl.col("gap_pct") - pl.col("_prev_gap")) >= rules.improved_min_points).select(
+        h.filter((pl.col("gap_pct") - pl.col("_prev_gap")) >= rules.improved_min_points).select(
             *base,
             pl.lit("most_improved").alias("kind"),
             pl.col("_prev_gap").alias("before"),
@@ -84,7 +89,18 @@ def wins(
         ),
     ]
     out = pl.concat(found, how="vertical")
-    return out.sort(["strength", "service", "kpi", "kind"], descending=[True, False, False, False])
+    return out.sort(
+        ["period", "strength", "service", "kpi", "kind"], descending=[False, True, False, False, False]
+    )
+
+
+def wins(
+    history: pl.DataFrame, catalog: pl.DataFrame, at: date, rules: WinRules | None = None
+) -> pl.DataFrame:
+    """Every win at period `at` (each series' last period must be `at`), strongest first."""
+    # Rows after `at` cannot change the wins at `at` (see wins_each_period): cut them to save work.
+    judged = wins_each_period(history.filter(pl.col("period") <= at), catalog, rules)
+    return judged.filter(pl.col("period") == at)
 
 
 def win_sentence(row: dict, lang: str, unit: str = "") -> str:

@@ -15,7 +15,7 @@ from lib.signals import shift
 from lib.signals.panel import Panel, build
 from lib.signals.projection import Z80, Calendar, _line, forecast, projected_miss
 from lib.signals.registry import BY_KIND, WIN_KINDS, resolve
-from lib.wins import WinRules, wins
+from lib.wins import WinRules, wins_each_period
 
 SCHEMA: dict[str, pl.DataType] = {
     "service": pl.String(),
@@ -166,7 +166,7 @@ def _runs_at(active: np.ndarray, t: int) -> np.ndarray:
     return run
 
 
-# --- Good news: lib.wins at a period --------------------------------------------------------------
+# --- Good news: lib.wins at every period, in one pass ---------------------------------------------
 
 
 def _win_rules(p: dict[str, dict[str, float]]) -> WinRules:
@@ -177,32 +177,47 @@ def _win_rules(p: dict[str, dict[str, float]]) -> WinRules:
     )
 
 
-def _win_history(history: pl.DataFrame, as_of: date | None) -> pl.DataFrame:
+def _all_wins(
+    history: pl.DataFrame, catalog: pl.DataFrame, panel: Panel, rules: WinRules, as_of: date | None
+) -> pl.DataFrame:
+    """Every win at every period up to `as_of` as signal kinds, with `_i` (the period's index in the
+    panel) and `_start` (the index where the win's current run began: present at every period since)."""
     h = history.select([c for c in WIN_COLUMNS if c in history.columns])
     h = h.with_columns(pl.col("service", "kpi").cast(pl.Categorical))  # lib.wins joins on Categorical
     if as_of is not None:
         h = h.filter(pl.col("period") <= as_of)
-    # Sorted as lib.wins sorts: its own sort is then nearly free.
-    return h.sort("service", "kpi", "period")
-
-
-def _wins_at(h: pl.DataFrame, catalog: pl.DataFrame, at: date, rules: WinRules) -> pl.DataFrame:
-    out = wins(h, catalog, at, rules)
-    return out.with_columns(
-        pl.col("service", "kpi").cast(pl.String),
-        pl.col("kind").replace_strict(WIN_KINDS, return_dtype=pl.String),
+    index = pl.DataFrame(
+        {"period": panel.periods, "_i": np.arange(len(panel.periods))},
+        schema={"period": pl.Date, "_i": pl.Int64},
     )
+    key = ["service", "kpi", "kind"]
+    found = (
+        wins_each_period(h, catalog, rules)
+        .with_columns(
+            pl.col("service", "kpi").cast(pl.String),
+            pl.col("kind").replace_strict(WIN_KINDS, return_dtype=pl.String),
+            pl.col("period").cast(pl.Date),
+        )
+        .join(index, on="period", how="inner", maintain_order="left")
+    )
+    # A win is in the same run as the period before when it was there at the panel's previous period
+    # (rows come by period, and windows keep that order within each win).
+    new_run = (pl.col("_i") - pl.col("_i").shift(1)).fill_null(0) != 1
+    start = pl.when(new_run).then(pl.col("_i")).otherwise(None).forward_fill()
+    return found.with_columns(start.over(key).alias("_start"))
 
 
-def _win_frame(found: pl.DataFrame, panel: Panel, start: list[date], at: date) -> pl.DataFrame:
+def _win_frame(found: pl.DataFrame, panel: Panel) -> pl.DataFrame:
+    """Signal rows from wins with `_start` and `_i` (panel indices of the first firing and of as_of)."""
+    dates = pl.Series(panel.periods, dtype=pl.Date)
     frame = found.select(
         "service",
         "kpi",
         "kind",
         pl.lit("good").alias("polarity"),
         pl.col("strength").alias("severity"),
-        pl.Series("period", start, dtype=pl.Date),
-        pl.lit(at).alias("as_of"),
+        dates.gather(found.get_column("_start")).alias("period"),
+        dates.gather(found.get_column("_i")).alias("as_of"),
         pl.lit(panel.grain).alias("grain"),
         pl.col("actual").alias("value"),
         "target",
@@ -213,30 +228,25 @@ def _win_frame(found: pl.DataFrame, panel: Panel, start: list[date], at: date) -
     return _conform(frame)
 
 
-def _win_starts(
-    h: pl.DataFrame, catalog, found: pl.DataFrame, panel: Panel, t: int, rules: WinRules
-) -> list[date]:
-    """When each win found at period t first fired in its current run: a streak from its length, the
-    others by looking at the periods before (only the series concerned)."""
-    start = {(r["service"], r["kpi"], r["kind"]): t for r in found.iter_rows(named=True)}
+def _streak_starts(found: pl.DataFrame, panel: Panel, t: int, rules: WinRules) -> pl.DataFrame:
+    """`found` (wins at period t) with a streak's `_start` taken from its length: the period it reached
+    `streak_min` periods on target, counting the series' own periods (a missing month does not break
+    a streak in lib.wins)."""
+    streaks = found.filter(pl.col("kind") == "win_streak")
+    if not streaks.height:
+        return found
     index = {key: i for i, key in enumerate(zip(panel.service, panel.kpi, strict=True))}
-    for r in found.filter(pl.col("kind") == "win_streak").iter_rows(named=True):
-        s = index[(r["service"], r["kpi"])]
-        rows = np.flatnonzero(panel.status[s, : t + 1] >= 0)
-        back = int(r["before"]) - rules.streak_min
-        start[(r["service"], r["kpi"], r["kind"])] = int(rows[max(len(rows) - 1 - back, 0)])
-    open_ = {k for k in start if k[2] != "win_streak"}
-    i = t - 1
-    while open_ and i >= 0:
-        names = {f"{k[0]}\x1f{k[1]}" for k in open_}
-        key = pl.concat_str(pl.col("service").cast(pl.String), pl.lit("\x1f"), pl.col("kpi").cast(pl.String))
-        prev = _wins_at(h.filter(key.is_in(list(names))), catalog, panel.periods[i], rules)
-        still = {(a, b, c) for a, b, c in prev.select("service", "kpi", "kind").iter_rows()}
-        open_ &= still
-        for k in open_:
-            start[k] = i
-        i -= 1
-    return [panel.periods[start[(a, b, c)]] for a, b, c in found.select("service", "kpi", "kind").iter_rows()]
+    s = np.array([index[k] for k in streaks.select("service", "kpi").iter_rows()], dtype=np.int64)
+    seen = np.cumsum(panel.status[s, : t + 1] >= 0, axis=1)  # rows of the series so far
+    back = streaks.get_column("before").cast(pl.Int64).to_numpy() - rules.streak_min
+    row = np.maximum(seen[:, -1] - back, 1)  # the row (1-based) where the streak reached streak_min
+    start = np.argmax(seen >= row[:, None], axis=1)
+    starts = streaks.select("service", "kpi", "kind", pl.Series("_streak_start", start, dtype=pl.Int64))
+    return (
+        found.join(starts, on=["service", "kpi", "kind"], how="left", maintain_order="left")
+        .with_columns(pl.coalesce("_streak_start", "_start").alias("_start"))
+        .drop("_streak_start")
+    )
 
 
 def _sort(frame: pl.DataFrame, by_period: bool) -> pl.DataFrame:
@@ -269,12 +279,9 @@ def detect(
         tt = np.full(s.size, t)
         parts.append(_frame(ev, kind, s, tt, t - run + 1, tt))
     rules = _win_rules(ev.params)
-    h = _win_history(history, panel.periods[t])
-    found = _wins_at(h, catalog, panel.periods[t], rules)
+    found = _all_wins(history, catalog, panel, rules, panel.periods[t]).filter(pl.col("_i") == t)
     if found.height:
-        parts.append(
-            _win_frame(found, panel, _win_starts(h, catalog, found, panel, t, rules), panel.periods[t])
-        )
+        parts.append(_win_frame(_streak_starts(found, panel, t, rules), panel))
     out = pl.concat(parts, how="vertical") if parts else empty()
     return _sort(out, by_period=False)
 
@@ -297,17 +304,11 @@ def replay(
         s, t = np.nonzero(fired.active & ~prev)
         if s.size:
             parts.append(_frame(ev, kind, s, t, t, t))
+    # A win fires at a period when it was not there at the period before (its run starts there).
     rules = _win_rules(ev.params)
-    h = _win_history(history, None)
-    before: set[tuple[str, str, str]] = set()
-    for at in panel.periods:
-        found = _wins_at(h, catalog, at, rules)
-        keys = list(found.select("service", "kpi", "kind").iter_rows())
-        new = [k not in before for k in keys]
-        before = set(keys)
-        found = found.filter(pl.Series(new, dtype=pl.Boolean))
-        if found.height:
-            parts.append(_win_frame(found, panel, [at] * found.height, at))
+    found = _all_wins(history, catalog, panel, rules, None).filter(pl.col("_start") == pl.col("_i"))
+    if found.height:
+        parts.append(_win_frame(found, panel))
     out = pl.concat(parts, how="vertical") if parts else empty()
     return _sort(out, by_period=True)
 
