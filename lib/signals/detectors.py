@@ -12,7 +12,6 @@ One band gives 0.5, two 0.75, three 0.875.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +22,6 @@ from lib.signals.robust import change_sigma, count, mann_kendall, nanmedian, the
 SIGMA_WINDOW = 24  # periods the shared noise estimate looks back over
 UNSURE_FACTOR = 1.4  # a season swings the level too: until a year of history can tell, ask for more
 TOL_FLOOR = 0.25  # smallest noise believed, in tolerance bands: smaller moves do not matter to anyone
-MEDIAN_VAR = math.pi / 2
 SPREAD_SHARE = 0.7
 WANDER_SLACK = 1.25  # the values' spread sets σ only when it exceeds the changes' σ by this much
 REF_SHARE = 0.75  # share of 12 reference periods a shift test needs (after a change too)
@@ -131,28 +129,155 @@ def off_target_streak(ctx: Context, p: dict[str, float]) -> Fired:
     return Fired(active, severity_of(x), {"n_periods": run.astype(float)})
 
 
+ANOMALY_F_MIN = 5.0  # F statistic a yearly sine wave must reach in the baseline to be part of the expectation
+HUBER = 2.0  # residuals beyond this many σ weigh less in the baseline fit (a past spike does not bend it)
+WAVES = 2  # sine pairs a year the baseline may fit (two need two years of baseline)
+HUBER_STEPS = 1  # refits after pulling outlying values back (more changed nothing on the grid)
+KAPPA = 0.9206  # E[min(Z², 2²)] of a standard normal: clipped residuals' variance
+NU_SHARE = 0.5  # degrees of freedom of a noise σ from n successive changes (trimmed): about n / 2
+
+
+def t_quantile(z: float, nu: np.ndarray) -> np.ndarray:
+    """The Student t quantile matching the normal quantile `z` with `nu` degrees of freedom
+    (Cornish–Fisher expansion): a threshold that accounts for a σ estimated from few values."""
+    nu = np.maximum(nu, 1.0)
+    return z + (z**3 + z) / (4 * nu) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * nu * nu)
+
+
+CHUNK = 2048  # rows fitted together: arrays that stay in the processor's cache
+
+
+def _design(n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Columns of the baseline fit over n periods before the tested one (a level, then sine pairs of
+    period m) and their values at the tested period."""
+    ang = 2 * np.pi * (np.arange(n) - n) / max(m, 1)
+    cols = [np.ones(n)]
+    for i in range(1, (0 if m < 3 else min(WAVES, n // m)) + 1):
+        cols += [np.cos(i * ang), np.sin(i * ang)]
+    here = np.zeros(len(cols))
+    here[0] = 1.0
+    here[1::2] = 1.0  # the tested period is at angle 0: cosines 1, sines 0
+    return np.stack(cols, axis=1), here
+
+
+def _fit_models(y, valid, code, sigma, design, here, m, pinvs):
+    """_baseline on rows sorted by their pattern of gaps `code` (each pattern shares a pseudo-inverse,
+    cached in `pinvs`)."""
+    n_rows = len(y)
+    k = valid.sum(axis=1)
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1], True])
+    groups = list(zip(starts[:-1], starts[1:], strict=True))
+    limit = HUBER * sigma[:, None]
+    gap = k < y.shape[1]
+    best = None
+    for p in range(1, design.shape[1] + 1, 2):
+        d, h = design[:, :p], here[:p]
+        ops = []
+        for a, _ in groups:
+            key = (int(code[a]), p)
+            if key not in pinvs:
+                pinvs[key] = np.linalg.pinv(d * valid[a, :, None])
+            ops.append(pinvs[key])
+
+        def fit(values, d=d, ops=ops):
+            out = np.empty((n_rows, d.shape[1]))
+            for (a, b), op in zip(groups, ops, strict=True):
+                out[a:b] = values[a:b] @ op.T
+            return out
+
+        yc = y
+        for _ in range(HUBER_STEPS):
+            fitted = fit(yc) @ d.T
+            r = np.subtract(y, fitted)
+            np.clip(r, -limit, limit, out=r)
+            yc = np.add(fitted, r, out=r)
+            yc[gap] *= valid[gap]
+        beta = fit(yc)
+        r = np.subtract(y, beta @ d.T)
+        np.clip(r, -limit, limit, out=r)
+        r[gap] *= valid[gap]
+        lever = np.empty(n_rows)
+        for (a, b), op in zip(groups, ops, strict=True):
+            v = h @ op  # the prediction's weights on the values
+            lever[a:b] = v @ v
+        fit_p = (beta @ h, lever, np.einsum("ij,ij->i", r, r) / KAPPA, k - p)
+        if best is None:
+            best = fit_p
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f_stat = ((best[2] - fit_p[2]) / 2) / (fit_p[2] / np.maximum(fit_p[3], 1))
+        use = (k >= (p // 2) * m) & (f_stat >= ANOMALY_F_MIN)
+        best = tuple(np.where(use, new, old) for new, old in zip(fit_p, best, strict=True))
+    return best
+
+
+def _baseline(ref: np.ndarray, sigma: np.ndarray, m: int) -> tuple[np.ndarray, ...]:
+    """Expected next value of each row of `ref` (N, n), the variance factor of that expectation (in
+    σ²), and the clipped residuals' sum of squares (÷ its normal expectation) with its degrees of
+    freedom: a level, plus sine waves of period m (one pair from a year of baseline, two from two
+    years) when F tests find them. Robust: values further than HUBER σ from a first fit are pulled
+    back to that distance before the fit is redone (a past spike does not bend it)."""
+    n_rows, n = ref.shape
+    missing = np.isnan(ref)
+    # Rows sorted by their pattern of gaps (few patterns: mostly periods before a series starts).
+    code = (missing * (1 << np.arange(n, dtype=np.int64) % 62)).sum(axis=1)
+    order = np.argsort(code, kind="stable")
+    design, here = _design(n, m)
+    out = [np.empty(n_rows) for _ in range(4)]
+    pinvs: dict = {}
+    for a in range(0, n_rows, CHUNK):
+        rows = order[a : a + CHUNK]
+        valid = ~missing[rows]
+        y = np.where(valid, ref[rows], 0.0)
+        parts = _fit_models(y, valid, code[rows], sigma[rows], design, here, m, pinvs)
+        for o, part in zip(out, parts, strict=True):
+            o[rows] = part
+    return tuple(out)
+
+
 def anomaly(ctx: Context, p: dict[str, float]) -> Fired:
-    """The latest value outside its expected range: median of the previous `baseline` periods (after
-    the seasonal adjustment) ± `threshold` robust σ, σ from successive differences with a floor.
-    Only the bad side fires."""
+    """The latest value outside its expected range: the expectation fitted to the previous `baseline`
+    periods (a level, with yearly waves when the baseline itself shows them; robust), ± `threshold`
+    σ widened by the expectation's own uncertainty and, with few periods behind σ, like a Student t
+    quantile. σ pools the successive changes and the baseline's residuals, with a floor. Only the
+    bad side fires. A season from a phased target is divided out first; one from the data is fitted
+    here, on the raw values, from a year of baseline (the shared profile waits for the tested periods
+    of level shifts to pass)."""
     w, k, n_b = ctx.w, p["threshold"], int(p["baseline"])
-    ref = ctx.x[..., w - 1 - n_b : w - 1]
-    now = ctx.x[..., w - 1]
-    expected = nanmedian(ref)
-    n = count(ref)
-    spread = ctx.sigma * np.sqrt(1 + MEDIAN_VAR / np.maximum(n, 1))
+    s_n, t_n = ctx.panel.shape
+    # The data's own season is fitted here, on the raw values (a phased target's stays removed).
+    raw = ctx.season.source != 1
+    yw = trailing(ctx.panel.y, n_b + 1)
+    xw = ctx.x[..., w - 1 - n_b :]
+    n = count(yw[..., :n_b])
+    alive = ctx.valid & (ctx.seen >= p["min_history"]) & (n >= min(n_b, p["min_history"]) * 0.75)
+    expected, lever, rss, now = (np.full((s_n, t_n), np.nan) for _ in range(4))
+    dof = np.zeros((s_n, t_n))
+    s_idx, t_idx = np.nonzero(alive)
+    if s_idx.size:
+        win = np.where(raw[s_idx, t_idx, None], yw[s_idx, t_idx], xw[s_idx, t_idx])
+        e, lv, rs, df = _baseline(win[:, :n_b], ctx.sigma[s_idx, t_idx], ctx.season.m)
+        expected[s_idx, t_idx], lever[s_idx, t_idx] = e, lv
+        rss[s_idx, t_idx], dof[s_idx, t_idx], now[s_idx, t_idx] = rs, df, win[:, n_b]
+    n_diff = NU_SHARE * np.minimum(np.maximum(ctx.seen - 2, 1), SIGMA_WINDOW)
+    # σ pooled from the successive changes (about n / 2 degrees of freedom) and the baseline's
+    # residuals; the threshold, a Student t quantile on those degrees of freedom.
+    nu = n_diff + dof
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma = np.fmax(np.sqrt((n_diff * ctx.sigma**2 + rss) / nu), ctx.floor)
+    spread = sigma * np.sqrt(1 + lever)
+    thr = t_quantile(k, nu)
     z = (now - expected) / spread
-    active = (z <= -ctx.strict(k)) & (n >= min(n_b, p["min_history"]) * 0.75) & (ctx.seen >= p["min_history"])
-    active &= ctx.valid
-    lo_or, hi_or = ctx.to_actual(expected - k * spread), ctx.to_actual(expected + k * spread)
+    active = alive & (z <= -thr)
     sign = ctx.panel.sign[:, None]
+
+    def actual(oriented: np.ndarray) -> np.ndarray:
+        return np.where(raw, oriented * sign, ctx.to_actual(oriented))
+
+    lo_or, hi_or = actual(expected - thr * spread), actual(expected + thr * spread)
     low, high = np.where(sign > 0, lo_or, hi_or), np.where(sign > 0, hi_or, lo_or)
     x = (expected - now) / ctx.band
-    return Fired(
-        active,
-        severity_of(x),
-        {"expected": ctx.to_actual(expected), "low": low, "high": high, "z": z},
-    )
+    return Fired(active, severity_of(x), {"expected": actual(expected), "low": low, "high": high, "z": z})
 
 
 def trend_z(a: np.ndarray, sigma: np.ndarray) -> np.ndarray:
