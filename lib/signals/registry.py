@@ -53,8 +53,8 @@ DETECTORS: tuple[Detector, ...] = (
         "bad",
         (
             Param("window", 8, 5, 24, 1),
-            Param("mk_z", 1.3, 0.0, 4.0, 0.05),
-            Param("drop_z", 3.4, 1.0, 8.0, 0.1),
+            Param("mk_z", 1.0, 0.0, 4.0, 0.05),
+            Param("drop_z", 3.5, 1.0, 8.0, 0.1),
             Param("reference", 12, 6, 36, 1),
             _history(),
         ),
