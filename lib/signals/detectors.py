@@ -282,17 +282,19 @@ def anomaly(ctx: Context, p: dict[str, float]) -> Fired:
 
 def trend_z(a: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """z of the least-squares slope of each row against noise σ: a cheap test of a trend (O(n), where
-    Mann–Kendall is O(n²)); Theil–Sen then measures the slope of the few rows that pass."""
+    Mann–Kendall is O(n²)); Theil–Sen then measures the slope of the few rows that pass. Sums as
+    matrix products over the valid values (several times faster than nan-aware reductions)."""
     pos = np.arange(a.shape[-1], dtype=float)
     valid = ~np.isnan(a)
-    n = valid.sum(axis=-1)
+    v = valid.astype(float)
+    y = np.where(valid, a, 0.0)
+    n = v.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        px = np.where(valid, pos, np.nan)
-        dx = px - (np.nansum(px, axis=-1) / n)[..., None]
-        dy = a - (np.nansum(a, axis=-1) / n)[..., None]
-        sxx = np.nansum(dx * dx, axis=-1)
-        slope = np.nansum(dx * dy, axis=-1) / sxx
-        return np.where((n >= 4) & (sxx > 0), slope * np.sqrt(sxx) / sigma, 0.0)
+        mx = (v @ pos) / n
+        sxx = v @ (pos * pos) - n * mx * mx
+        sxy = y @ pos - mx * y.sum(axis=-1)
+        slope = sxy / sxx
+        return np.where((n >= 4) & (sxx > 1e-9), slope * np.sqrt(np.maximum(sxx, 0)) / sigma, 0.0)
 
 
 def clipped_mean(a: np.ndarray, center: np.ndarray, limit: np.ndarray) -> np.ndarray:
