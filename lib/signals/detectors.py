@@ -134,6 +134,7 @@ HUBER = 2.0  # residuals beyond this many σ weigh less in the baseline fit (a p
 WAVES = 2  # sine pairs a year the baseline may fit (two need two years of baseline)
 HUBER_STEPS = 1  # refits after pulling outlying values back (more changed nothing on the grid)
 KAPPA = 0.9206  # E[min(Z², 2²)] of a standard normal: clipped residuals' variance
+OFF_RUN = 3  # off target this many periods in a row: the off-target streak's (default), no longer silent
 NU_SHARE = 0.5  # degrees of freedom of a noise σ from n successive changes (trimmed): about n / 2
 
 
@@ -338,7 +339,9 @@ def silent_drift(ctx: Context, p: dict[str, float]) -> Fired:
         z = np.where(count(dev) == h, num / sd, -np.inf)
         ramp = np.fmax(ramp, z)
     drop_z = ramp
-    still_on = np.isin(panel.status, (0, 1, 3))
+    # Still on target: not yet off OFF_RUN periods in a row (one noisy month beyond the tolerance does
+    # not make a drift loud; a streak does, and is then the off-target signal's).
+    still_on = (_runs(panel.status == 2) < OFF_RUN) & (panel.status >= 0)
     active = (mk_z <= -p["mk_z"]) & (drop_z >= ctx.strict(p["drop_z"])) & (slope < 0) & still_on
     active &= ctx.valid & (ctx.seen >= p["min_history"]) & (n >= n_w - 1) & (n_ref >= r * 0.5)
     # When would the line cross the (deseasonalised) target?
