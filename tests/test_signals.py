@@ -154,6 +154,37 @@ def test_anomaly_is_direction_aware(direction, jump, fires):
         assert not row["low"] <= row["value"] <= row["high"]
 
 
+def seasonal(n: int, seed: int, phase: float) -> np.ndarray:
+    """Monthly values around 100 with a season of two harmonics (amplitude about 6 σ), σ = 1."""
+    t = np.arange(n)
+    wave = 5 * np.sin(2 * np.pi * t / 12 + phase) + 2 * np.sin(4 * np.pi * t / 12 + 2 * phase)
+    return noise(seed, 1.0, n=n) + wave
+
+
+@pytest.mark.parametrize(
+    ("n", "jump", "fires"),
+    [
+        (16, 0.0, False),  # the season's trough after 16 months: expected, though far below the mean
+        (16, -7.0, True),  # 7 σ below the season's own value
+        (30, 0.0, False),
+        (30, -7.0, True),
+    ],
+)
+def test_anomaly_expects_the_season_its_baseline_shows(n, jump, fires):
+    # Phase chosen so that the last month sits at the season's trough (about 6 below the mean).
+    t_last = n - 1
+    phase = -np.pi / 2 - 2 * np.pi * t_last / 12
+    values = seasonal(n, 11, phase)
+    values[-1] += jump
+    h, cat = frame({("A", "k"): (values, flat(80.0, n))}, {"k": {}})
+    fired = detect(h, cat, params={"anomaly": {"min_history": 12}})
+    assert ("anomaly" in kinds_of(fired, "k")) is fires
+    if fires:
+        row = fired.filter(pl.col("kind") == "anomaly").row(0, named=True)
+        season_value = values[-1] - jump
+        assert row["expected"] == pytest.approx(season_value, abs=2.0)  # not the yearly mean (100)
+
+
 def test_whole_counts_that_barely_move_have_a_noise_floor():
     counts = np.array([5.0] * (N - 1) + [6.0])  # MAD 0: a one-unit move is not an anomaly
     spike = np.array([5.0] * (N - 1) + [12.0])
@@ -195,6 +226,26 @@ def test_silent_drift_only_while_still_on_target():
     row = out.filter((pl.col("kpi") == "on") & (pl.col("kind") == "silent_drift")).row(0, named=True)
     assert row["slope_per_period"] == pytest.approx(-0.6, abs=0.2)
     assert row["miss_period"] is not None and row["miss_period"] > LAST
+
+
+@pytest.mark.parametrize(
+    ("off_months", "drift"),
+    [
+        ((), True),
+        ((-3,), True),  # one noisy month beyond the tolerance: the slide is still silent
+        ((-4, -2), True),
+        ((-3, -2, -1), False),  # off three months in a row: an off-target streak, no longer silent
+    ],
+)
+def test_silent_drift_until_an_off_target_streak(off_months, drift):
+    values = noise(8, 0.3)
+    values[-8:] -= np.arange(1, 9) * 0.6  # −0.6 a month, still above the target's tolerance (85.5)
+    for i in off_months:
+        values[i] = 85.0
+    h, cat = frame({("A", "k"): (values, flat(90.0))}, {"k": {"unit": "%"}})
+    kinds = kinds_of(detect(h, cat), "k")
+    assert ("silent_drift" in kinds) is drift
+    assert ("off_target_streak" in kinds) is (len(off_months) == 3)
 
 
 def test_projected_miss_of_a_yearly_total():

@@ -131,10 +131,11 @@ def off_target_streak(ctx: Context, p: dict[str, float]) -> Fired:
 
 ANOMALY_F_MIN = 5.0  # F statistic a yearly sine wave must reach in the baseline to be part of the expectation
 HUBER = 2.0  # residuals beyond this many σ weigh less in the baseline fit (a past spike does not bend it)
-WAVES = 2  # sine pairs a year the baseline may fit (two need two years of baseline)
+WAVES = 2  # sine pairs a year the baseline may fit (real seasons have more than one harmonic)
 HUBER_STEPS = 1  # refits after pulling outlying values back (more changed nothing on the grid)
 KAPPA = 0.9206  # E[min(Z², 2²)] of a standard normal: clipped residuals' variance
 OFF_RUN = 3  # off target this many periods in a row: the off-target streak's (default), no longer silent
+WAVE_POINTS = 3  # values per fitted coefficient a baseline with waves needs (at least a year)
 NU_SHARE = 0.5  # degrees of freedom of a noise σ from n successive changes (trimmed): about n / 2
 
 
@@ -207,7 +208,7 @@ def _fit_models(y, valid, code, sigma, design, here, m, pinvs):
             continue
         with np.errstate(invalid="ignore", divide="ignore"):
             f_stat = ((best[2] - fit_p[2]) / 2) / (fit_p[2] / np.maximum(fit_p[3], 1))
-        use = (k >= (p // 2) * m) & (f_stat >= ANOMALY_F_MIN)
+        use = (k >= max(m, WAVE_POINTS * p)) & (f_stat >= ANOMALY_F_MIN)
         best = tuple(np.where(use, new, old) for new, old in zip(fit_p, best, strict=True))
     return best
 
@@ -262,7 +263,9 @@ def anomaly(ctx: Context, p: dict[str, float]) -> Fired:
         rss[s_idx, t_idx], dof[s_idx, t_idx], now[s_idx, t_idx] = rs, df, win[:, n_b]
     n_diff = NU_SHARE * np.minimum(np.maximum(ctx.seen - 2, 1), SIGMA_WINDOW)
     # σ pooled from the successive changes (about n / 2 degrees of freedom) and the baseline's
-    # residuals; the threshold, a Student t quantile on those degrees of freedom.
+    # residuals; the threshold, a Student t quantile on those degrees of freedom. Where the baseline
+    # fitted waves of its own, the changes still carry the season: the residuals alone.
+    n_diff = np.where(raw & (n - dof > 1.5), 0.0, n_diff)
     nu = n_diff + dof
     with np.errstate(invalid="ignore", divide="ignore"):
         sigma = np.fmax(np.sqrt((n_diff * ctx.sigma**2 + rss) / nu), ctx.floor)
