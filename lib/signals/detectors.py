@@ -329,18 +329,19 @@ def silent_drift(ctx: Context, p: dict[str, float]) -> Fired:
     ref_level = clipped_mean(ref, nanmedian(ref), CLIP * ctx.sigma)
     # Ramp statistic: the last h values against the reference, weighted 1..h (the matched filter of a
     # trend starting h periods ago), best h; deviations clipped at CLIP σ.
+    lim = CLIP * ctx.sigma[..., None]
+    dev = ctx.x[..., w - n_w :] - ref_level[..., None]
+    dev = np.minimum(np.maximum(dev, -lim), lim)
+    valid = ~np.isnan(dev)
+    dev = np.where(valid, dev, 0.0)
+    tail_valid = np.cumsum(valid[..., ::-1], axis=-1)  # [..., h - 1]: valid values among the last h
     ramp = np.full(ctx.sigma.shape, -np.inf)
     for h in range(3, n_w + 1):
-        k = np.arange(1, h + 1, dtype=float)
-        dev = np.clip(
-            ctx.x[..., w - h :] - ref_level[..., None],
-            -CLIP * ctx.sigma[..., None],
-            CLIP * ctx.sigma[..., None],
-        )
-        num = -(np.nan_to_num(dev) * k).sum(axis=-1)
+        k = np.zeros(n_w)
+        k[n_w - h :] = np.arange(1, h + 1)
+        num = -(dev @ k)
         sd = ctx.sigma * np.sqrt((k * k).sum() + k.sum() ** 2 / np.maximum(n_ref, 1))
-        z = np.where(count(dev) == h, num / sd, -np.inf)
-        ramp = np.fmax(ramp, z)
+        ramp = np.fmax(ramp, np.where(tail_valid[..., h - 1] == h, num / sd, -np.inf))
     drop_z = ramp
     # Still on target: not yet off OFF_RUN periods in a row (one noisy month beyond the tolerance does
     # not make a drift loud; a streak does, and is then the off-target signal's).

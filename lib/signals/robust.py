@@ -73,9 +73,10 @@ def change_sigma(a: np.ndarray, trim: float = TRIM) -> np.ndarray:
     `trim` share, / √2, corrected for the trimming. A level shift or a spike moves one or two changes
     (left out), a trend moves them all alike (centred away); far less noisy than a MAD on few points."""
     d = np.diff(a, axis=-1)
-    n = count(d)
+    valid = ~np.isnan(d)
+    n = valid.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        d = d - (np.nansum(d, axis=-1) / n)[..., None]  # a trend moves every change alike
+        d = d - (np.where(valid, d, 0.0).sum(axis=-1) / n)[..., None]  # a trend moves every change alike
     sq = d * d
     keep = np.maximum(n - np.floor(trim * n).astype(np.int64), 1)
     width = sq.shape[-1]
