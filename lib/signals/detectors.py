@@ -308,10 +308,11 @@ def clipped_mean(a: np.ndarray, center: np.ndarray, limit: np.ndarray) -> np.nda
 
 
 def silent_drift(ctx: Context, p: dict[str, float]) -> Fired:
-    """A deteriorating trend while still on target (status on or watch, or no target): over the last
-    `window` periods the Theil–Sen slope goes the wrong way, Mann–Kendall finds the trend (z ≥ `mk_z`),
-    and the line now stands below the `reference` periods before the window by `drop_z` standard
-    errors (a trend that has not yet moved the level is not yet worth a signal)."""
+    """A deteriorating trend while still on target (not yet off target OFF_RUN periods in a row): over
+    the last `window` periods the Theil–Sen slope goes the wrong way, Mann–Kendall finds the trend
+    (z ≥ `mk_z`), and a matched ramp (the last h values against the `reference` periods before the
+    window, weighted 1..h, best h) stands `drop_z` standard errors below (a trend that has not yet
+    moved the level is not yet worth a signal)."""
     panel = ctx.panel
     w, n_w, r = ctx.w, int(p["window"]), int(p["reference"])
     win = ctx.x[..., w - n_w :]
@@ -329,7 +330,15 @@ def silent_drift(ctx: Context, p: dict[str, float]) -> Fired:
     ref_level = clipped_mean(ref, nanmedian(ref), CLIP * ctx.sigma)
     # Ramp statistic: the last h values against the reference, weighted 1..h (the matched filter of a
     # trend starting h periods ago), best h; deviations clipped at CLIP σ.
-    lim = CLIP * ctx.sigma[..., None]
+    # σ pooled from the successive changes (about n / 2 degrees of freedom) and the reference's
+    # spread around its level (clipped): a reference that does not sit still widens it.
+    sigma = ctx.sigma
+    nu_d = NU_SHARE * np.minimum(np.maximum(ctx.seen - 2, 1), SIGMA_WINDOW)
+    rr = np.clip(ref - ref_level[..., None], -CLIP * sigma[..., None], CLIP * sigma[..., None])
+    rss = np.where(np.isnan(rr), 0.0, rr * rr).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma = np.fmax(np.sqrt((nu_d * sigma**2 + rss) / (nu_d + np.maximum(n_ref - 1, 0))), ctx.floor)
+    lim = CLIP * sigma[..., None]
     dev = ctx.x[..., w - n_w :] - ref_level[..., None]
     dev = np.minimum(np.maximum(dev, -lim), lim)
     valid = ~np.isnan(dev)
@@ -340,7 +349,7 @@ def silent_drift(ctx: Context, p: dict[str, float]) -> Fired:
         k = np.zeros(n_w)
         k[n_w - h :] = np.arange(1, h + 1)
         num = -(dev @ k)
-        sd = ctx.sigma * np.sqrt((k * k).sum() + k.sum() ** 2 / np.maximum(n_ref, 1))
+        sd = sigma * np.sqrt((k * k).sum() + k.sum() ** 2 / np.maximum(n_ref, 1))
         ramp = np.fmax(ramp, np.where(tail_valid[..., h - 1] == h, num / sd, -np.inf))
     drop_z = ramp
     # Still on target: not yet off OFF_RUN periods in a row (one noisy month beyond the tolerance does
