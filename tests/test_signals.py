@@ -185,6 +185,34 @@ def test_anomaly_expects_the_season_its_baseline_shows(n, jump, fires):
         assert row["expected"] == pytest.approx(season_value, abs=2.0)  # not the yearly mean (100)
 
 
+@pytest.mark.parametrize(
+    ("z", "nu", "exact"),
+    [  # scipy.stats.t.ppf(norm.cdf(z), nu)
+        (3.1, 40.0, 3.319),
+        (3.1, 20.0, 3.566),
+        (3.1, 12.0, 3.948),
+        (3.5, 12.0, 4.759),
+        (2.5, 8.0, 3.210),
+    ],
+)
+def test_anomaly_threshold_is_a_student_t_quantile(z, nu, exact):
+    from lib.signals.detectors import t_quantile
+
+    assert float(t_quantile(z, np.array(nu))) == pytest.approx(exact, rel=0.02)
+
+
+@pytest.mark.parametrize(("past_spike", "shift_at_most"), [(0.0, 0.0), (-15.0, 0.3), (+15.0, 0.3)])
+def test_anomaly_baseline_is_not_bent_by_a_past_spike(past_spike, shift_at_most):
+    from lib.signals.detectors import _baseline
+
+    rng = np.random.default_rng(5)
+    ref = 100 + rng.normal(0, 1, (200, 24))
+    clean = _baseline(ref.copy(), np.ones(200), 0)[0]  # the level alone (no yearly waves)
+    ref[:, 10] += past_spike  # a 15 σ outlier inside the baseline
+    bent = _baseline(ref, np.ones(200), 0)[0]
+    assert np.abs(bent - clean).max() <= shift_at_most + 1e-9  # a plain mean would move by 15 / 24 = 0.63
+
+
 def test_whole_counts_that_barely_move_have_a_noise_floor():
     counts = np.array([5.0] * (N - 1) + [6.0])  # MAD 0: a one-unit move is not an anomaly
     spike = np.array([5.0] * (N - 1) + [12.0])
