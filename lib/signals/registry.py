@@ -55,7 +55,7 @@ DETECTORS: tuple[Detector, ...] = (
             Param("window", 8, 5, 24, 1),
             Param("mk_z", 1.0, 0.0, 4.0, 0.05),
             Param("drop_z", 3.5, 1.0, 8.0, 0.1),
-            Param("reference", 12, 6, 36, 1),
+            Param("reference", 22, 6, 36, 1),
             _history(),
         ),
         "signals.doc.silent_drift",
