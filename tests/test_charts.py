@@ -1205,3 +1205,153 @@ def test_sparkline_marks_a_detection_period():
     rule = marked["layer"][0]
     assert rule["mark"]["type"] == "rule" and rule["mark"]["aria"] is False
     assert rule["encoding"]["x"]["field"] == "period"
+
+
+# --- Signal firings on the time series --------------------------------------------------------------------
+
+from lib.charts.series import FIRING_COLORS, FIRING_SHAPES, MAX_FIRINGS, legend_height  # noqa: E402
+
+
+def firings_frame(rows: list[tuple]) -> pl.DataFrame:
+    """(month index from Jan 2026, series, polarity, severity) -> a firings frame for time_series."""
+    ms = months(date(2026, 1, 1), 120)
+    return pl.DataFrame(
+        {
+            "period": [ms[i] for i, *_ in rows],
+            "series": [s for _, s, *_ in rows],
+            "polarity": [p for _, _, p, _ in rows],
+            "kind": [f"{p} {i} {s} {sev}" for i, s, p, sev in rows],
+            "message": [f"Sentence {i} {s} {p} {sev}." for i, s, p, sev in rows],
+            "severity": [sev for *_, sev in rows],
+        }
+    )
+
+
+def firing_unit(spec: dict) -> dict:
+    (unit,) = [u for u in layers(spec) if "description" in u.get("encoding", {})]
+    return unit
+
+
+def test_firings_sit_on_their_point_stacked_away_from_it():
+    frame = series_frame(n=6, series=("Admissions", "Qualité"))
+    frame = frame.with_columns(  # no actual in March for Qualité: nothing to mark there
+        pl.when((pl.col("series") == "Qualité") & (pl.col("period") == date(2026, 3, 1)))
+        .then(None)
+        .otherwise(pl.col("actual"))
+        .alias("actual")
+    )
+    fired = firings_frame(
+        [
+            (1, "Admissions", "bad", 0.4),
+            (1, "Admissions", "bad", 0.9),
+            (1, "Admissions", "good", 0.3),
+            (4, "Qualité", "good", 0.5),
+            (4, "Qualité", "good", 0.8),
+            (4, "Qualité", "good", 0.6),
+            (4, "Qualité", "good", 0.7),  # a fourth on one point: the least strong is left out
+            (2, "Qualité", "bad", 0.5),  # no actual
+            (3, "Autre", "bad", 0.5),  # not drawn
+            (9, "Admissions", "bad", 0.5),  # after the last period
+        ]
+    )
+    spec = C.time_series(frame, "en", grain="month", unit="%", firings=fired).to_dict()
+    unit = firing_unit(spec)
+    rows = sorted(values(spec, unit), key=lambda r: (r["series"], r["polarity"], abs(r["_offset"])))
+    actual = {(r["series"], str(r["period"])): r["actual"] for r in frame.to_dicts()}
+    got = [(r["series"], r["period"][:10], r["polarity"], r["_offset"], r["_signal"]) for r in rows]
+    assert got == [
+        ("Admissions", "2026-02-01", "bad", 14, "Warning — bad 1 Admissions 0.9"),
+        ("Admissions", "2026-02-01", "bad", 25, "Warning — bad 1 Admissions 0.4"),
+        ("Admissions", "2026-02-01", "good", -14, "Good news — good 1 Admissions 0.3"),
+        ("Qualité", "2026-05-01", "good", -14, "Good news — good 4 Qualité 0.8"),
+        ("Qualité", "2026-05-01", "good", -25, "Good news — good 4 Qualité 0.7"),
+        ("Qualité", "2026-05-01", "good", -36, "Good news — good 4 Qualité 0.6"),
+    ]
+    assert all(r["actual"] == actual[(r["series"], r["period"][:10])] for r in rows)  # on the line
+    assert rows[0]["_desc"] == "Warning — bad 1 Admissions 0.9, February 2026: Sentence 1 Admissions bad 0.9."
+    enc = unit["encoding"]
+    assert (enc["x"]["field"], enc["y"]["field"]) == ("period", "actual")
+    assert unit["mark"]["yOffset"] == {"expr": "datum._offset"} and "aria" not in unit["mark"]
+    assert enc["description"] == {"field": "_desc", "type": "nominal"}
+    assert enc["shape"]["scale"] == {
+        "domain": ["Warning", "Good news"],
+        "range": list(FIRING_SHAPES.values()),
+    }
+    assert enc["fill"]["scale"] == {"domain": ["Warning", "Good news"], "range": list(FIRING_COLORS.values())}
+    assert enc["shape"]["legend"]["title"] == "Signals fired"
+    assert [tip["title"] for tip in enc["tooltip"]] == ["Period", "Series", "Signal", "Finding"]
+    # Their own shape and colour scales: a polarity is neither a status nor a series.
+    assert spec["resolve"]["scale"] == {"shape": "independent", "fill": "independent", "color": "independent"}
+    # Drawn after the points, whose nearest-point hover surface would hide their tooltips.
+    assert layers(spec)[-1] == unit
+    assert [p["name"] for p in params(spec)] == ["point"]
+
+
+def test_firings_keep_warnings_first_then_the_most_severe():
+    frame = series_frame(n=100, series=tuple("ABCDE"))
+    rows = [(i, s, "good", round(((i * 7 + ord(s)) % 97) / 100, 2)) for s in "ABCDE" for i in range(100)]
+    rows += [(i, "A", "bad", 0.01) for i in range(0, 100, 2)]
+    spec = C.time_series(frame, "fr", grain="month", unit=None, firings=firings_frame(rows)).to_dict()
+    drawn = values(spec, firing_unit(spec))
+    assert len(drawn) == MAX_FIRINGS
+    assert sum(r["polarity"] == "bad" for r in drawn) == 50  # every warning, however mild
+    kept = sorted(sev for _, _, p, sev in rows if p == "good")[-(MAX_FIRINGS - 50) :]
+    assert sorted(float(r["_signal"].rsplit(" ", 1)[1]) for r in drawn if r["polarity"] == "good") == kept
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_firings_render_with_their_legend(lang):
+    fired = firings_frame([(2, "Organisation", "bad", 0.5), (5, "Organisation", "good", 0.5)])
+    chart = C.time_series(series_frame(), lang, grain="month", unit="%", firings=fired)
+    texts = svg_texts(chart)
+    legend = [
+        t("explore.firings.legend", lang),
+        t("signals.polarity.bad", lang),
+        t("signals.polarity.good", lang),
+    ]
+    assert all(text in texts for text in legend), texts
+
+
+@pytest.mark.parametrize(
+    ("fired", "message"),
+    [
+        (firings_frame([(1, "Organisation", "ugly", 0.5)]), "unknown polarity \\['ugly'\\]"),
+        (
+            firings_frame([(1, "Organisation", "bad", 0.5)]).drop("message"),
+            "missing column\\(s\\) \\['message'\\]",
+        ),
+    ],
+)
+def test_bad_firings_are_refused(fired, message):
+    with pytest.raises(ValueError, match=message):
+        C.time_series(series_frame(), "fr", grain="month", unit=None, firings=fired)
+
+
+@pytest.mark.parametrize("fired", [None, firings_frame([(3, "Nobody", "bad", 0.5)])])
+def test_no_firing_drawn_leaves_the_chart_as_it_was(fired):
+    plain = C.time_series(series_frame(), "fr", grain="month", unit=None).to_dict()
+    assert C.time_series(series_frame(), "fr", grain="month", unit=None, firings=fired).to_dict() == plain
+
+
+@pytest.mark.parametrize(
+    ("legends", "height"),
+    [
+        ([], 45),
+        ([(4, False), (2, False)], 45 + 120 + 10),
+        ([(4, False), (2, False), (4, True), (3, True), (2, True)], 45 + 15 * 20 + 3 * 20 + 40),
+    ],
+)
+def test_legend_height(legends, height):
+    assert legend_height(legends) == height
+
+
+def test_the_chart_grows_to_show_every_legend():
+    five = series_frame(series=("A", "B", "C", "D", "E"))
+    fired = firings_frame([(1, "A", "bad", 0.5), (2, "B", "good", 0.5)])
+    single = C.time_series(series_frame(), "fr", grain="month", unit=None).to_dict()
+    many = C.time_series(five, "fr", grain="month", unit=None, firings=fired).to_dict()
+    assert single["height"] == 280
+    statuses = five["status"].n_unique()
+    # Lines (actual, target, comparison), the band, 5 series, the statuses, 2 polarities: 5 legends.
+    rows = 3 + 1 + (5 + 1) + (statuses + 1) + (2 + 1)
+    assert many["height"] == 45 + rows * 20 + 4 * 10

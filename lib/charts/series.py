@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import string
 from datetime import date, datetime
 
 import altair as alt
@@ -39,6 +40,18 @@ _MAX_TICKS = 12
 # Projection is dash-dot so it is not mistaken for the dashed target, in the legend too.
 _DASHES = {"actual": [1, 0], "target": [6, 4], "comparison": [1.5, 3], "projection": [8, 3, 2, 3]}
 _VALUES = ("actual", "target", "tol_low", "tol_high", "cmp_actual")
+# Signal firings: shapes no status uses (a warning sign, a star), in the status colours of their
+# polarity; warnings hang under the point, good news sits above it, several stacked outward.
+_STAR = (
+    "M0,-1L0.235,-0.324L0.951,-0.309L0.38,0.124L0.588,0.809L0,0.4"
+    "L-0.588,0.809L-0.38,0.124L-0.951,-0.309L-0.235,-0.324Z"
+)
+FIRING_SHAPES = {"bad": "triangle-up", "good": _STAR}
+FIRING_COLORS = {"bad": STATUS_COLORS["off"], "good": STATUS_COLORS["on"]}
+_HEIGHT = 280
+_TITLE_SPACE, _LEGEND_ROW, _LEGEND_GAP = 45, 20, 10  # pixels, as the theme draws them (12 px labels)
+FIRINGS_PER_POINT = 3  # marks stacked on one point, most severe first
+MAX_FIRINGS = 400
 
 
 def _point_size(points_per_series: float) -> int:
@@ -142,14 +155,18 @@ def time_series(
     unit: str | None,
     compare_label: str | None = None,
     projection: pl.DataFrame | None = None,
+    firings: pl.DataFrame | None = None,
     title: str | None = None,
 ) -> alt.LayerChart:
     """Actual per series (line and points, point shape by status), target dashed, tolerance band,
-    comparison dotted, optional projection; click a point (the nearest one): point selection `point`
-    with fields ["period", "series"].
+    comparison dotted, optional projection and signal firings; click a point (the nearest one): point
+    selection `point` with fields ["period", "series"].
 
     Columns: period, series, actual; optional target, tol_low, tol_high, cmp_actual, status, label
     (period labels such as fiscal quarters), series_order. `projection`: period, series, mean[, low, high].
+    `firings`: period, series, polarity ("bad" | "good"), kind (its label), message (its sentence),
+    optional severity; each is marked on its series' point at that period (at most FIRINGS_PER_POINT
+    per point and polarity, the most severe; MAX_FIRINGS in all).
     """
     lang = lang_or_default(lang)
     if grain not in GRAINS:
@@ -317,9 +334,141 @@ def time_series(
         .add_params(point)
     )
     layers.append(points)
+    # After the points: their nearest-point selection lays a hover surface over the plot, and marks
+    # drawn under it would never show their tooltip.
+    marks = _firings(firings, data, lang) if firings is not None else None
     title = title if title is not None else t("charts.series.title", lang)
-    chart = alt.layer(*layers).properties(height=280, title=title, description=title)
+    chart = alt.layer(*layers)
+    if marks is not None and marks.height:
+        # The firings' shapes and colours say their polarity, not a status or a series: scales of their
+        # own (x and y stay shared), and a legend of their own.
+        per_series = data.height / max(len(series), 1)
+        chart = alt.layer(
+            chart, _firing_marks(marks, x, y("actual"), lang, single, per_series)
+        ).resolve_scale(shape="independent", fill="independent", color="independent")
+    # Legends stacked on the right: (entries, titled) each, to make the chart tall enough for them all.
+    legends = [(len(present), False)] if len(present) > 1 else []
+    legends += [(len(bands), False)] if bands else []
+    legends += [(len(series), True)] if not single else []
+    legends += [(len(statuses), True)] if has_status else []
+    if marks is not None and marks.height:
+        legends.append((marks.get_column("polarity").n_unique(), True))
+    height = max(_HEIGHT, legend_height(legends))
+    chart = chart.properties(height=height, title=title, description=title)
     return configure_locale(chart, lang)
+
+
+def legend_height(legends: list[tuple[int, bool]]) -> int:
+    """Pixels a column of legends takes, with the chart's title above (Streamlit fits the whole chart,
+    legends included, in its height: a taller column would be cut off)."""
+    rows = sum(n * _LEGEND_ROW + (_LEGEND_ROW if titled else 0) for n, titled in legends)
+    return _TITLE_SPACE + rows + _LEGEND_GAP * max(len(legends) - 1, 0)
+
+
+def _firings(firings: pl.DataFrame, data: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The firings placed on their series' point (none where the point has no actual), stacked and cut
+    to the most severe, warnings first, with the texts their tooltip and description read."""
+    check_frame(firings, "time_series firings", ["period", "series", "polarity", "kind", "message"])
+    unknown = sorted(set(firings.get_column("polarity").unique().to_list()) - set(FIRING_SHAPES))
+    if unknown:
+        raise ValueError(f"time_series firings: unknown polarity {unknown}; expected {list(FIRING_SHAPES)}")
+    severity = pl.col("severity").cast(pl.Float64) if "severity" in firings.columns else pl.lit(0.0)
+    points = data.filter(pl.col("actual").is_not_null()).select("period", "series", "actual", "_period_text")
+    marks = (
+        firings.select(
+            pl.col("period").cast(data.schema["period"]),
+            pl.col("series").cast(pl.String),
+            pl.col("polarity").cast(pl.String),
+            pl.col("kind").cast(pl.String),
+            pl.col("message").cast(pl.String),
+            severity.fill_null(0.0).alias("severity"),
+        )
+        .join(points, on=["period", "series"], how="inner")
+        .sort(["polarity", "severity", "kind", "message"], descending=[False, True, False, False])
+        .with_columns(pl.int_range(pl.len()).over("period", "series", "polarity").alias("_rank"))
+        .filter(pl.col("_rank") < FIRINGS_PER_POINT)
+        .head(MAX_FIRINGS)  # warnings first (sorted by polarity), then the most severe
+    )
+    labels = {p: t(f"signals.polarity.{p}", lang) for p in FIRING_SHAPES}
+    polarity = pl.col("polarity").replace_strict(labels, return_dtype=pl.String)
+    # Pixels from the point: under it for warnings, above for good news, 11 px further per mark.
+    away = 14 + 11 * pl.col("_rank")
+    return marks.with_columns(
+        polarity.alias("_polarity"),
+        pl.when(pl.col("polarity") == "bad").then(away).otherwise(-away).alias("_offset"),
+        pl.format("{} — {}", polarity, pl.col("kind")).alias("_signal"),
+        _filled(
+            t("explore.firings.description", lang),
+            polarity=polarity,
+            kind=pl.col("kind"),
+            period=pl.col("_period_text"),
+            message=pl.col("message"),
+        ).alias("_desc"),
+    ).sort("period", "series", "polarity", "_rank")
+
+
+def _filled(template: str, **exprs: pl.Expr) -> pl.Expr:
+    """A translated template ('{kind}, {period}: {message}') filled row by row with expressions."""
+    parts: list[pl.Expr] = []
+    for text, name, _, _ in string.Formatter().parse(template):
+        if text:
+            parts.append(pl.lit(text))
+        if name is not None:
+            parts.append(exprs[name])
+    return pl.concat_str(parts)
+
+
+def _firing_size(points_per_series: float) -> tuple[int, int]:
+    """(warning, good news) marker areas: they shrink on long series as the points do."""
+    return (75, 110) if points_per_series <= 24 else (55, 80) if points_per_series <= 60 else (40, 55)
+
+
+def _firing_marks(
+    marks: pl.DataFrame, x: alt.X, y: alt.Y, lang: str, single: bool, points_per_series: float
+) -> alt.Chart:
+    present = [p for p in FIRING_SHAPES if p in set(marks.get_column("polarity").to_list())]
+    domain = [t(f"signals.polarity.{p}", lang) for p in present]
+    legend = alt.Legend(
+        title=t("explore.firings.legend", lang), orient="right", direction="vertical", symbolStrokeWidth=0
+    )
+    tooltip = [alt.Tooltip("_period_text:N", title=t("charts.field.period", lang))]
+    if not single:
+        tooltip.append(alt.Tooltip("series:N", title=t("charts.field.series", lang)))
+    tooltip += [
+        alt.Tooltip("_signal:N", title=t("explore.firings.signal", lang)),
+        alt.Tooltip("message:N", title=t("explore.firings.finding", lang)),
+    ]
+    columns = ["period", "series", "actual", "polarity", "_polarity", "_offset", "_period_text", "_signal"]
+    bad, good = _firing_size(points_per_series)
+    return (
+        alt.Chart(pick(marks, [*columns, "message", "_desc"]))
+        # A dark outline sets them apart from the status points (white outline) they sit next to; the
+        # star, thinner than the triangle, needs more area to look as big.
+        .mark_point(
+            filled=True,
+            opacity=1,
+            stroke=INK,
+            strokeWidth=0.9,
+            size=alt.expr(f"datum.polarity === 'good' ? {good} : {bad}"),
+            yOffset=alt.expr("datum._offset"),
+        )
+        .encode(
+            x=x,
+            y=y,
+            shape=alt.Shape(
+                "_polarity:N",
+                scale=alt.Scale(domain=domain, range=[FIRING_SHAPES[p] for p in present]),
+                legend=legend,
+            ),
+            fill=alt.Fill(
+                "_polarity:N",
+                scale=alt.Scale(domain=domain, range=[FIRING_COLORS[p] for p in present]),
+                legend=legend,
+            ),
+            tooltip=tooltip,
+            description=alt.Description("_desc:N"),
+        )
+    )
 
 
 def _projection(projection: pl.DataFrame, data: pl.DataFrame) -> pl.DataFrame:
