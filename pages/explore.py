@@ -4,13 +4,14 @@ import polars as pl
 import streamlit as st
 
 from lib import charts
-from lib.explore import details, epoch_date, gap_by_service, kpi_series, latest_gaps, needs_total
+from lib.explore import MAX_SERIES, details, epoch_date, gap_by_service, kpi_series, latest_gaps, needs_total
 from lib.export import EXCEL_ROWS, export_name, to_csv, to_xlsx
 from lib.filters import period_end
 from lib.fmt import fmt_int
 from lib.i18n import t
 from lib.model import STATUSES
 from lib.periods import period_label
+from lib.signals.engine import chart_firings
 from lib.ui import compute, page_setup
 from lib.ui.navigate import open_page
 from lib.ui.tables import detail_column_config, detail_headers
@@ -18,6 +19,8 @@ from lib.ui.text import md_escape
 
 MAX_CHARTS = 4
 TABLE_ROWS = 5_000
+FIRINGS_KEY = "_explore_firings"  # the toggle's value, kept across pages (a widget's own state is not)
+SIGNAL_PARAMS_KEY = "_signal_params"  # the detectors' settings chosen on the Signals page, if any
 
 ctx = page_setup("explore")
 lang, view, ds = ctx.lang, ctx.view, ctx.dataset
@@ -44,6 +47,17 @@ elif len(kpis) > MAX_CHARTS:
 
 units = dict(ds.catalog.select("kpi", "unit").iter_rows())
 chart_grain = "month" if grain == "ytd" else grain
+show_firings = st.toggle(
+    t("explore.firings.toggle", lang),
+    value=st.session_state.get(FIRINGS_KEY, True),
+    help=t("explore.firings.help", lang),
+    key="_explore_firings_toggle",
+)
+st.session_state[FIRINGS_KEY] = show_firings
+trail = None
+if show_firings and grain != "ytd":
+    with st.spinner(t("explore.firings.computing", lang)):
+        trail = compute.signal_replay(ds, grain, ctx.domain.grain, st.session_state.get(SIGNAL_PARAMS_KEY))
 for kpi in kpis[:MAX_CHARTS]:
     source = perf
     if needs_total(perf, kpi):
@@ -62,8 +76,22 @@ for kpi in kpis[:MAX_CHARTS]:
             projected = ahead.select(
                 "period", pl.col("service").cast(pl.String).alias("series"), "mean", "low", "high"
             )
+    # Each firing of the replay, at its period on its service's line (not on a total, nor on cumulated
+    # year-to-date values: a signal is about one service's period values).
+    fired = None
+    if trail is not None and source is perf:
+        services = frame["series"].unique().to_list()
+        fired = chart_firings(
+            trail, lang, kpi=kpi, services=services, start=view.start, end=view.end, unit=units.get(kpi) or ""
+        )
     chart = charts.time_series(
-        frame, lang, grain=chart_grain, unit=units.get(kpi), compare_label=compare_label, projection=projected
+        frame,
+        lang,
+        grain=chart_grain,
+        unit=units.get(kpi),
+        compare_label=compare_label,
+        projection=projected,
+        firings=fired,
     )
     event = st.altair_chart(chart, on_select="rerun", key=f"series_{kpi}", width="stretch", theme=None)
     # Clicking a point shows that period: the other charts are drawn "at the last period" of the range.
@@ -71,6 +99,12 @@ for kpi in kpis[:MAX_CHARTS]:
         when = epoch_date(clicked[0].get("period"))
         if when is not None:
             open_page("pages/explore.py", ctx.raw.with_(end=period_end(when, chart_grain)))
+    if show_firings and grain == "ytd":
+        st.caption(t("explore.firings.ytd", lang))
+    elif show_firings and source is not perf:
+        st.caption(t("explore.firings.total", lang, max=MAX_SERIES))
+    elif fired is not None and fired.is_empty():
+        st.caption(t("explore.firings.none", lang))
 
     left, right = st.columns([3, 2], gap="large")
     with left:

@@ -354,3 +354,101 @@ def test_total_label_is_categorical_safe():
     out = drawn(services_data(MAX_SERIES + 1, seed=2), cat, "Total — tous", "last_year")
     assert out.schema["series"] == pl.String
     assert out["series"].unique().to_list() == ["Total — tous"]
+
+
+# --- The signal replay on a KPI's chart ---------------------------------------------------------------------
+
+from lib.signals import SCHEMA as SIGNAL_SCHEMA  # noqa: E402
+from lib.signals.engine import chart_firings  # noqa: E402
+
+
+def trail(rows: list[tuple]) -> pl.DataFrame:
+    """(month index in MONTHS, service, kpi, kind, severity) -> a replay with the numbers sentences read."""
+    polarity = {"off_target_streak": "bad", "win_record": "good"}
+    records = [
+        {
+            "service": s,
+            "kpi": k,
+            "kind": kind,
+            "polarity": polarity[kind],
+            "severity": sev,
+            "period": MONTHS[i],
+            "as_of": MONTHS[i],
+            "grain": "month",
+            "value": 71.5,
+            "target": 80.0,
+            "n_periods": 3,
+            "before": 70.25,
+        }
+        for i, s, k, kind, sev in rows
+    ]
+    return pl.DataFrame(records, schema_overrides=SIGNAL_SCHEMA).select(
+        [pl.col(n).cast(d) if n in records[0] else pl.lit(None, d).alias(n) for n, d in SIGNAL_SCHEMA.items()]
+    )
+
+
+TRAIL = trail(
+    [
+        (12, "A", "k1", "off_target_streak", 0.5),
+        (13, "A", "k1", "win_record", 0.8),
+        (14, "B", "k1", "off_target_streak", 0.9),
+        (15, "C", "k1", "win_record", 0.8),
+        (16, "A", "k2", "off_target_streak", 0.7),
+        (17, "B", "k1", "win_record", 0.8),
+        (2, "A", "k1", "win_record", 0.8),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("kpi", "services", "start", "end", "expected"),
+    [
+        # Warnings first (most severe first), then good news; another KPI's and service's left out.
+        (
+            "k1",
+            ["A", "B"],
+            None,
+            None,
+            [(14, "B", "bad"), (12, "A", "bad"), (2, "A", "good"), (13, "A", "good"), (17, "B", "good")],
+        ),
+        ("k1", ["A", "B"], MONTHS[12], MONTHS[16], [(14, "B", "bad"), (12, "A", "bad"), (13, "A", "good")]),
+        ("k2", ["A", "B", "C"], MONTHS[12], None, [(16, "A", "bad")]),
+        ("k1", ["Z"], None, None, []),
+        ("k3", ["A"], None, None, []),
+    ],
+)
+def test_chart_firings_pick_the_charts_kpi_services_and_range(kpi, services, start, end, expected):
+    out = chart_firings(TRAIL, "en", kpi=kpi, services=services, start=start, end=end)
+    assert out.columns == ["period", "series", "polarity", "kind", "message", "severity"]
+    assert [
+        (MONTHS.index(p), s, pol) for p, s, pol in out.select("period", "series", "polarity").iter_rows()
+    ] == expected
+
+
+def test_chart_firings_are_cut_to_the_limit_warnings_first():
+    out = chart_firings(TRAIL, "en", kpi="k1", services=["A", "B", "C"], limit=3)
+    assert out.select("series", "polarity", "severity").rows() == [
+        ("B", "bad", 0.9),
+        ("A", "bad", 0.5),
+        ("A", "good", 0.8),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "kind", "message"),
+    [
+        (
+            "fr",
+            "Hors objectif de suite",
+            "k1 — A : hors objectif 3\u00a0mois de suite (71,5\u00a0% pour un objectif de 80,0\u00a0%).",
+        ),
+        (
+            "en",
+            "Off target in a row",
+            "k1 — A: off target for 3\u00a0months in a row (71.5% against a target of 80.0%).",
+        ),
+    ],
+)
+def test_chart_firings_speak_the_language_with_the_unit(lang, kind, message):
+    out = chart_firings(TRAIL, lang, kpi="k1", services=["A"], unit="%", limit=1)
+    assert out.select("kind", "message").row(0) == (kind, message)

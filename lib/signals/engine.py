@@ -10,11 +10,13 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from lib import i18n
 from lib.signals import detectors as det
 from lib.signals import shift
 from lib.signals.panel import Panel, build
 from lib.signals.projection import Z80, Calendar, _line, forecast, projected_miss
 from lib.signals.registry import BY_KIND, WIN_KINDS, resolve
+from lib.signals.text import message
 from lib.wins import WinRules, wins_each_period
 
 SCHEMA: dict[str, pl.DataType] = {
@@ -366,3 +368,44 @@ def projection(
         schema=schema,
     )
     return out.sort("service", "kpi", "period")
+
+
+# --- A replay drawn on a chart -------------------------------------------------------------------------
+
+CHART_FIRINGS = 400  # marks on one chart at most: the browser gets every one
+
+
+def chart_firings(
+    trail: pl.DataFrame,
+    lang: str,
+    *,
+    kpi: str,
+    services: list[str],
+    start: date | None = None,
+    end: date | None = None,
+    unit: str = "",
+    limit: int = CHART_FIRINGS,
+) -> pl.DataFrame:
+    """A replay's firings on one KPI's time series: period, series (the service), polarity, kind (its
+    label in `lang`), message (its sentence), severity. Those from `start` to `end` (included) only:
+    a replay never looks ahead, so cutting it at `end` is replaying as of `end`. Warnings first, then
+    the most severe, at most `limit` (sentences are written for those only)."""
+    picked = trail.filter(
+        (pl.col("kpi") == kpi) & pl.col("service").is_in(list(services)) & pl.col("period").is_not_null()
+    )
+    if start is not None:
+        picked = picked.filter(pl.col("period") >= start)
+    if end is not None:
+        picked = picked.filter(pl.col("period") <= end)
+    picked = picked.sort(
+        ["polarity", "severity", "period", "service", "kind"], descending=[False, True, False, False, False]
+    ).head(limit)
+    labels = {k: i18n.t(BY_KIND[k].label_key, lang) for k in picked.get_column("kind").unique().to_list()}
+    return picked.select(
+        "period",
+        pl.col("service").alias("series"),
+        "polarity",
+        pl.col("kind").replace_strict(labels, return_dtype=pl.String),
+        pl.Series("message", [message(r, lang, unit) for r in picked.iter_rows(named=True)], dtype=pl.String),
+        "severity",
+    )

@@ -113,3 +113,31 @@ def kpi_projection(
     return _projection(
         loaded.slug, loaded.token, grain, data_grain, as_of, tuple(sorted(services)), kpi, loaded
     )
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _replay(
+    slug: str, token: str, grain: str, data_grain: str, params: tuple, _loaded: Loaded
+) -> pl.DataFrame:
+    from lib.signals import replay
+
+    # Whole-history work shared by every session (not copied per caller as st.cache_data would).
+    return replay(
+        history(_loaded, grain, data_grain),
+        _loaded.catalog,
+        params={kind: dict(values) for kind, values in params},
+        year_start_month=settings().year_start_month,
+    )
+
+
+def signal_replay(
+    loaded: Loaded, grain: str, data_grain: str, params: dict[str, dict[str, float]] | None = None
+) -> pl.DataFrame:
+    """Every firing of every series, each period judged with the data known then (lib.signals.replay),
+    once per dataset version, grain and parameters. Cut it at a date to replay as of that date: a
+    firing only reads the periods up to its own."""
+    from lib.signals import resolve
+
+    # Defaults filled in: the defaults spelled out or left out are one cache entry.
+    frozen = tuple(sorted((k, tuple(sorted(v.items()))) for k, v in resolve(params).items()))
+    return _replay(loaded.slug, loaded.token, grain, data_grain, frozen, loaded)
