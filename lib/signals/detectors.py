@@ -222,7 +222,10 @@ def _baseline(ref: np.ndarray, sigma: np.ndarray, m: int) -> tuple[np.ndarray, .
     n_rows, n = ref.shape
     missing = np.isnan(ref)
     # Rows sorted by their pattern of gaps (few patterns: mostly periods before a series starts).
-    code = (missing * (1 << np.arange(n, dtype=np.int64) % 62)).sum(axis=1)
+    if n <= 62:
+        code = (missing * (1 << np.arange(n, dtype=np.int64))).sum(axis=1)
+    else:
+        code = np.unique(missing, axis=0, return_inverse=True)[1].ravel()
     order = np.argsort(code, kind="stable")
     design, here = _design(n, m)
     out = [np.empty(n_rows) for _ in range(4)]
