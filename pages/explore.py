@@ -54,10 +54,6 @@ show_firings = st.toggle(
     key="_explore_firings_toggle",
 )
 st.session_state[FIRINGS_KEY] = show_firings
-trail = None
-if show_firings and grain != "ytd":
-    with st.spinner(t("explore.firings.computing", lang)):
-        trail = compute.signal_replay(ds, grain, ctx.domain.grain, st.session_state.get(SIGNAL_PARAMS_KEY))
 for kpi in kpis[:MAX_CHARTS]:
     source = perf
     if needs_total(perf, kpi):
@@ -79,7 +75,10 @@ for kpi in kpis[:MAX_CHARTS]:
     # Each firing of the replay, at its period on its service's line (not on a total, nor on cumulated
     # year-to-date values: a signal is about one service's period values).
     fired = None
-    if trail is not None and source is perf:
+    if show_firings and grain != "ytd" and source is perf:
+        with st.spinner(t("explore.firings.computing", lang)):
+            params = st.session_state.get(SIGNAL_PARAMS_KEY)
+            trail = compute.signal_replay(ds, grain, ctx.domain.grain, kpi, params)
         services = frame["series"].unique().to_list()
         fired = chart_firings(
             trail, lang, kpi=kpi, services=services, start=view.start, end=view.end, unit=units.get(kpi) or ""

@@ -452,3 +452,24 @@ def test_chart_firings_are_cut_to_the_limit_warnings_first():
 def test_chart_firings_speak_the_language_with_the_unit(lang, kind, message):
     out = chart_firings(TRAIL, lang, kpi="k1", services=["A"], unit="%", limit=1)
     assert out.select("kind", "message").row(0) == (kind, message)
+
+
+def test_one_kpis_replay_is_the_whole_replays_for_that_kpi():
+    """Explore replays one KPI at a time (lib.ui.compute.signal_replay): the detectors judge each series
+    alone, so every KPI of the sample gets the firings of the whole replay, their numbers to the last
+    few bits (numpy sums a batch of other series in another order)."""
+    from polars.testing import assert_frame_equal
+
+    from lib import model
+    from lib.sample import load_sample
+    from lib.signals import replay
+
+    loaded = load_sample()
+    lf = model.rollup_time(loaded.data.lazy(), loaded.catalog, "month", "month")
+    history = model.with_gap(lf, loaded.catalog).collect().sort("period")
+    whole = replay(history, loaded.catalog)
+    kpis = history["kpi"].cast(pl.String).unique().sort().to_list()
+    assert len(kpis) > 40 and whole["polarity"].n_unique() == 2
+    for kpi in kpis:
+        alone = replay(history.filter(pl.col("kpi") == kpi), loaded.catalog)
+        assert_frame_equal(alone, whole.filter(pl.col("kpi") == kpi), rel_tol=1e-12, abs_tol=1e-12)
