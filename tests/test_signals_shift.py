@@ -63,13 +63,20 @@ def test_a_step_for_the_worse_fires_soon_and_dates_the_change(size, at, n, direc
     worse = -1.0 if direction == "higher" else 1.0
     x[:, at:] += worse * size
     fired, _ = evaluate(x, direction)
-    first = [f[0] if f.size else -1 for f in firings(fired.active)]
-    # Every series fires, at or after the step and within max_delay periods, nothing before it.
+    fires = firings(fired.active)
+    # A noise alarm before the step is rare (about 5 % of noise-only series have one at some period
+    # of the replay); a series with one may still hold it when the step comes.
+    early = np.array([(f < at).any() for f in fires])
+    assert early.sum() <= 1
+    assert fired.active[:, at : at + max_delay + 1].any(axis=1).all()
+    # Every other series fires at or after the step, within max_delay periods.
+    first = [f[0] for f, e in zip(fires, early, strict=True) if not e]
     assert all(at <= f <= at + max_delay for f in first), first
-    since = np.array([fired.numbers["since"][i, f] for i, f in enumerate(first)])
+    rows = np.flatnonzero(~early)
+    since = np.array([fired.numbers["since"][i, f] for i, f in zip(rows, first, strict=True)])
     assert (np.abs(since - at) <= 1).all() and np.mean(since == at) >= 0.9
     # The level after the change: a median of the few values since it.
-    after = np.array([fired.numbers["after"][i, f] for i, f in enumerate(first)])
+    after = np.array([fired.numbers["after"][i, f] for i, f in zip(rows, first, strict=True)])
     assert after == pytest.approx(100 + worse * size, abs=2.0)
     assert np.abs(after - (100 + worse * size)).mean() <= 0.6
 
@@ -124,7 +131,7 @@ def test_no_look_ahead():
     assert (full.numbers["since"][:, :55][both] == cut.numbers["since"][both]).all()
 
 
-def test_history_spread_is_the_mad_of_every_value_up_to_the_end():
+def test_history_spread_is_the_mad_of_every_value_up_to_the_end_discounted_while_few():
     rng = np.random.default_rng(16)
     x = rng.normal(0, 3, (5, 30))
     x[2, 10] = np.nan  # a gap is left out
@@ -135,7 +142,8 @@ def test_history_spread_is_the_mad_of_every_value_up_to_the_end():
     for i in range(5):
         v = -x[i, :20]
         v = v[~np.isnan(v)]
-        assert got[i] == pytest.approx(MAD_TO_SIGMA * np.median(np.abs(v - np.median(v))))
+        trust = 1 - shift.HISTORY_SE / np.sqrt(v.size)  # 19 or 20 values: about 0.66
+        assert got[i] == pytest.approx(MAD_TO_SIGMA * np.median(np.abs(v - np.median(v))) * trust)
 
 
 def test_params_defaults_sit_within_their_bounds():

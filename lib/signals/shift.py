@@ -29,10 +29,14 @@ PARAMS: tuple[tuple[str, float, float, float, float], ...] = (
     ("min_band", 0.5, 0.0, 3.0, 0.05),
     ("max_age", 12, 2, 36, 1),
 )
-# σ is at least this share of the robust spread of the whole history before the test window, as
+# σ is at least HISTORY_SHARE × the robust spread of the whole history before the test window, as
 # binary segmentation standardises by the whole series: in a series that wanders (a random walk, a
-# smooth trend, a sawtooth of deposits) a move as large as its usual range is not a change.
-HISTORY_SHARE = 1.0
+# smooth trend, a sawtooth of deposits) a move as large as its usual range is not a change. The
+# spread of n values is uncertain (it exceeds the noise by chance on short series, where the noise of
+# successive changes rules): it counts × (1 − HISTORY_SE / √n), in full only over a long history.
+HISTORY_SHARE = 1.15
+HISTORY_SE = 1.5
+TREND_T = 8.0  # a reference's trend is extrapolated when its slope is this many standard errors
 
 
 def _change_point(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -91,6 +95,8 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
                 z1 = np.fmin(z1, z)
             tz = trend_z(ref, ctx.sigma[:, t])
         trending = np.abs(tz) >= p["trend_z"]
+        # σ may be a floor above the reference's own scatter (a smooth climb): its line is then sure.
+        trending |= np.abs(_slope_t(ref)) >= TREND_T
         rows = np.flatnonzero(alive & ((z1 <= -0.5 * thresholds[:, t]) | trending))
         best_z = np.full(s_n, np.inf)
         best_level = np.full(s_n, np.nan)
@@ -168,10 +174,15 @@ def _shift_scan(
     trend = np.zeros(s_n)
     if trending.any():
         trend[trending] = np.nan_to_num(theil_sen(ref[trending])[0])
-    slope_var = np.where(trending, 12.0 / (r * (r * r - 1)) / 0.91, 0.0)
+    # A short reference (early history, after a change) holds its values at its end: its middle is
+    # nearer the test, and its slope less sure.
+    valid_ref = ~np.isnan(ref)
+    mid = np.where(n_ref > 0, (valid_ref * np.arange(r)).sum(axis=1) / np.maximum(n_ref, 1), (r - 1) / 2)
+    nr = np.maximum(n_ref, 3).astype(float)
+    slope_var = np.where(trending, 12.0 / (nr * (nr * nr - 1)) / 0.91, 0.0)
     # Wandering series (random walks, autocorrelated noise) move their mean more than successive
     # changes suggest: the spread of the reference's values around its level and trend sets σ.
-    pos_ref = np.arange(r) - (r - 1) / 2
+    pos_ref = np.arange(r) - mid[:, None]
     resid = ref - nanmedian(ref)[:, None] - trend[:, None] * pos_ref
     wander = MAD_TO_SIGMA * nanmedian(np.abs(resid - nanmedian(resid)[:, None])) / WANDER_SLACK
     # And a shift must stand out of the series' own range, as binary segmentation asks of a
@@ -185,7 +196,7 @@ def _shift_scan(
     best_spread = np.zeros(s_n)
     for h in range(2, h_max + 1):
         test = xt[:, w - h :]
-        dist = (r + 1) / 2 + h_max - (h + 1) / 2  # from the reference's middle to the test's
+        dist = r - mid + h_max - (h + 1) / 2  # from the reference's middle to the test's
         level = ref_level + trend * dist
         shift = clipped_mean(test, level, CLIP * sigma) - level
         spread = sigma * np.sqrt(1 / h + 1 / np.maximum(n_ref, 1) + slope_var * dist**2)
@@ -220,12 +231,29 @@ def _segment_z(xt: np.ndarray, floor: np.ndarray, h_max: int) -> np.ndarray:
 
 def _history_spread(ctx: Context, rows: np.ndarray, t: int, end: int) -> np.ndarray:
     """Robust σ (MAD) of the values of some rows from the start to period `end`, deseasonalised with
-    the profile known at t. Computed only for the few rows a test may fire on."""
+    the profile known at t, discounted while few (HISTORY_SE). Only for the rows a test may fire on."""
     y = ctx.panel.y[rows, : end + 1]
     if ctx.season.m:
         ph = np.arange(end + 1) % ctx.season.m
         y = y / ctx.season.mult[rows, t][:, ph] - ctx.season.add[rows, t][:, ph]
-    return MAD_TO_SIGMA * nanmedian(np.abs(y - nanmedian(y)[:, None]))
+    trust = np.clip(1 - HISTORY_SE / np.sqrt(np.maximum(count(y), 1)), 0, 1)
+    return MAD_TO_SIGMA * nanmedian(np.abs(y - nanmedian(y)[:, None])) * trust
+
+
+def _slope_t(a: np.ndarray) -> np.ndarray:
+    """t statistic of the least-squares slope of each row, against its own residual scatter."""
+    pos = np.arange(a.shape[-1], dtype=float)
+    valid = ~np.isnan(a)
+    n = valid.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        px = np.where(valid, pos, np.nan)
+        dx = px - (np.nansum(px, axis=-1) / n)[..., None]
+        dy = a - (np.nansum(a, axis=-1) / n)[..., None]
+        sxx = np.nansum(dx * dx, axis=-1)
+        slope = np.nansum(dx * dy, axis=-1) / sxx
+        rss = np.nansum((dy - slope[..., None] * dx) ** 2, axis=-1)
+        se = np.sqrt(rss / np.maximum(n - 2, 1) / sxx)
+        return np.where((n >= 6) & (sxx > 0), np.nan_to_num(slope / se), 0.0)
 
 
 def _median_from(x: np.ndarray, start_j: np.ndarray) -> np.ndarray:
