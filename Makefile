@@ -35,7 +35,10 @@ lint: $(VENV)/.stamp-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check lib pages app.py tests sample_data benchmarks
 
+# A throwaway PostgreSQL cluster serves the store tests (the same module runs on SQLite and on it);
+# it is stopped and removed however the tests end.
 test: $(VENV)/.stamp-dev system-deps $(AXE) lint
+	@pg=$$(bash .ci/postgres.sh start) || exit 1; eval "$$pg"; trap 'bash .ci/postgres.sh stop "$$VIGIE_TEST_POSTGRES_DIR"' EXIT; \
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 # Fast loop without the browser.

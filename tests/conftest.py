@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,25 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every chart the app draws under test (AppTest in this process, the browser tests' server) is checked
 # against the Vega-Lite schema; in use that check is skipped for speed (lib/ui/__init__.py).
 os.environ.setdefault("VIGIE_VALIDATE_CHARTS", "1")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL server for the store tests: the one `make test` started (VIGIE_TEST_POSTGRES_URL),
+    else a throwaway cluster started here (.ci/postgres.sh) and removed after. Never skipped."""
+    url = os.environ.get("VIGIE_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    out = subprocess.run(
+        ["bash", str(ROOT / ".ci" / "postgres.sh"), "start"], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, f"could not start PostgreSQL for the tests: {out.stderr}"
+    env = dict(line.removeprefix("export ").split("=", 1) for line in out.stdout.splitlines())
+    try:
+        yield env["VIGIE_TEST_POSTGRES_URL"]
+    finally:
+        subprocess.run(["bash", str(ROOT / ".ci" / "postgres.sh"), "stop", env["VIGIE_TEST_POSTGRES_DIR"]])
 
 
 @pytest.fixture(scope="session")
