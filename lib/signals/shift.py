@@ -95,8 +95,10 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
                 z1 = np.fmin(z1, z)
             tz = trend_z(ref, ctx.sigma[:, t])
         trending = np.abs(tz) >= p["trend_z"]
-        # σ may be a floor above the reference's own scatter (a smooth climb): its line is then sure.
-        trending |= np.abs(_slope_t(ref)) >= TREND_T
+        # Where σ is a floor above the reference's own scatter (a smooth climb), its line is sure.
+        floored = np.flatnonzero(alive & ~trending & (ctx.sigma[:, t] <= ctx.floor[:, t] * (1 + 1e-9)))
+        if floored.size:
+            trending[floored] = np.abs(_slope_t(ref[floored])) >= TREND_T
         rows = np.flatnonzero(alive & ((z1 <= -0.5 * thresholds[:, t]) | trending))
         best_z = np.full(s_n, np.inf)
         best_level = np.full(s_n, np.nan)
