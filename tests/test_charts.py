@@ -573,7 +573,10 @@ def test_time_series_single_series_layers_and_legends():
     dash = next(u for u in units if "strokeDash" in u["encoding"])["encoding"]["strokeDash"]
     assert dash["scale"]["domain"] == ["Réalisé", "Objectif", "Année précédente", "Projection"]
     assert dash["scale"]["range"] == [[1, 0], [6, 4], [1.5, 3], [8, 3, 2, 3]]
-    points = units[-1]
+    # The projection's points come after the actuals' points: the actuals' nearest-point hover surface
+    # would otherwise hide the projection's tooltips.
+    points, projected = units[-2], units[-1]
+    assert projected["encoding"]["y"]["field"] == "mean" and points["encoding"]["y"]["field"] == "actual"
     x = points["encoding"]["x"]
     assert (x["field"], x["type"]) == ("period", "temporal")
     assert x["axis"]["format"] == "%b %Y" and x["axis"]["tickCount"] == {"interval": "month", "step": 2}

@@ -293,8 +293,6 @@ def time_series(
                 x=x, y=y(field), color=line_colour(colour), detail="series:N"
             )
             layers.append(dashed(line, key))
-    if "projection" in present:
-        layers.append(_projection_points(proj, x, y("mean"), lang, suffix, single, series_colour))
 
     tooltip = [alt.Tooltip("_period_text:N", title=t("charts.field.period", lang))]
     if not single:
@@ -335,7 +333,9 @@ def time_series(
     )
     layers.append(points)
     # After the points: their nearest-point selection lays a hover surface over the plot, and marks
-    # drawn under it would never show their tooltip.
+    # drawn under it would never show their tooltip (the projection's and the firings').
+    if "projection" in present:
+        layers.append(_projection_points(proj, x, y("mean"), lang, suffix, single, series_colour))
     marks = _firings(firings, data, lang) if firings is not None else None
     title = title if title is not None else t("charts.series.title", lang)
     chart = alt.layer(*layers)
