@@ -47,6 +47,14 @@ DRIFT = {
             "target of 85.0% will be missed in March 2027 (range: from Dec 2026).",
         ),
         (
+            DRIFT | {"miss_low": date(2027, 3, 1), "miss_high": date(2027, 3, 1)},
+            "%",
+            f"Taux de satisfaction — Admissions : baisse depuis 5{NB}mois (−0,8{NB}pt/mois) ; au rythme "
+            f"actuel, l'objectif de 85,0{NB}% sera manqué en mars 2027 (intervalle : mars 2027).",
+            f"Taux de satisfaction — Admissions: falling for 5{NB}months (−0.8{NB}pt/month); at this "
+            "pace, the target of 85.0% will be missed in March 2027 (range: Mar 2027).",
+        ),
+        (
             DRIFT | {"slope_per_period": 1.25, "target": None, "grain": "quarter", "n_periods": 1},
             "jours",
             f"Taux de satisfaction — Admissions : hausse depuis 1{NB}trimestre (+1,2{NB}jours/trimestre).",

@@ -98,6 +98,8 @@ def message(row: Mapping, lang: str, unit: str = "") -> str:
             first = format_date(low, "MMM", locale=LOCALES.get(lang, "fr_FR"))  # févr.–juin 2027
         if high is None:
             span = t("signals.word.from", lang, start=first)
+        elif low == high:
+            span = last  # one period: « déc. 2026 », not « déc.–déc. 2026 »
         else:
             span = first if first == last else f"{first}–{last}"
         tail = t(
