@@ -104,17 +104,15 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
         best_level = np.full(s_n, np.nan)
         sigma = ctx.sigma[:, t].copy()
         if rows.size:
-            spread = HISTORY_SHARE * _history_spread(ctx, rows, t, t - h_max) if t >= h_max else 0.0
-            bz, bl, sp, sg = _shift_scan(
-                xt[rows],
-                ref[rows],
-                n_ref[rows],
-                trending[rows],
-                ctx.sigma[rows, t],
-                ctx.x[rows, t, : w - h_max],
-                spread,
-                p,
-            )
+            now = (xt, ref, n_ref, trending, ctx.sigma[:, t], ctx.x[:, t, : w - h_max])
+            bz, bl, sp, sg = _shift_scan(*(a[rows] for a in now), 0.0, p)
+            # The whole history's spread (a sort of every past value) only raises σ: only the rows
+            # that fire without it need it.
+            need = np.flatnonzero(bz <= -thresholds[rows, t])
+            if need.size and t >= h_max:
+                sub = rows[need]
+                spread = HISTORY_SHARE * _history_spread(ctx, sub, t, t - h_max)
+                bz[need], bl[need], sp[need], sg[need] = _shift_scan(*(a[sub] for a in now), spread, p)
             big = np.nan_to_num(-bz * sp) >= p["min_band"] * ctx.band[rows, t]
             bz = np.where(big, bz, np.inf)
             cand = bz <= -thresholds[rows, t]
