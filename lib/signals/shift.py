@@ -62,7 +62,8 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     """A lasting change of level for the worse: the last h periods (2 ≤ h ≤ `window`) against the
     `reference` periods before them, clipped means (a spike is not a shift), the reference's trend
     extrapolated when Mann–Kendall finds one (|z| ≥ `trend_z`), beyond `threshold` σ. σ is the noise
-    of successive changes, or the spread of the reference's values when the series wanders more.
+    of successive changes, or the spread of the reference's values when the series wanders more, and at
+    least the robust spread of the whole history (HISTORY_SHARE), as binary segmentation standardises.
 
     A loop over periods, vectorised over series, because each series restarts after a change (as a
     CUSUM does): later tests only compare with values from the last change on. A fired shift stays
