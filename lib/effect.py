@@ -9,9 +9,10 @@ The KPI after the action's start is compared with two things:
   any horizon, so it runs past the year's end). One difference, on purpose: the slope is always kept
   (`TREND_Z` = 0), where the signals keep it only when significant (|z| ≥ 1.96). Dropping an unproven
   slope suits an alarm, but a counterfactual without it sits at the middle of its 12 values and lags
-  a real trend by 5–6 periods: on 200 seeded trending series with no effect, the false "improved"
-  rate was 23.5 % with the signals' rule and 9 % with the slope kept (tests/test_effect.py). Where the
-  signals keep the slope, the counterfactual is exactly their projection.
+  a real trend by 5–6 periods: on 200 seeded trending series with no effect (tests/test_effect.py),
+  the false "improved" rate was 23.5 % with the signals' rule and band, 15.5 % with the slope's
+  error added to the band, 9 % with the slope kept as well. Where the signals keep the slope, the
+  counterfactual and its band are exactly their projection.
 
 Effect = mean(actuals after the start) − mean(counterfactual) over the periods from the start (its
 own period included) that have an actual, in the KPI's units (negative: lower than expected).
