@@ -193,7 +193,7 @@ def export_frame(flagged: pl.DataFrame, lang: str) -> pl.DataFrame:
         "signal_kind",
         "signal_period",
         "signal_message",
-        *(pl.col(c).dt.replace_time_zone(None) for c in ("created_at", "updated_at")),
+        *(pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S") for c in ("created_at", "updated_at")),
         "created_by",
         "updated_by",
     ).select(EXPORT_COLUMNS)

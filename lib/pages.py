@@ -19,6 +19,7 @@ PAGES: tuple[Page, ...] = (
     Page("explore", "pages/explore.py", "/explore", ":material/query_stats:"),
     Page("service", "pages/service.py", "/service", ":material/groups:"),
     Page("signals", "pages/signals.py", "/signals", ":material/notifications_active:"),
+    Page("actions", "pages/actions.py", "/actions", ":material/task_alt:"),
     Page("data", "pages/data.py", "/data", ":material/database:", filters=False),
 )
 PAGE_BY_KEY = {p.key: p for p in PAGES}

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lib import charts
+from lib.actions import draft_from_signal
 from lib.filters import to_query
 from lib.fmt import fmt_int, fmt_percent
 from lib.i18n import t
@@ -10,6 +11,7 @@ from lib.periods import period_label
 from lib.scorecard import spark_frame
 from lib.signals import DETECTORS, message
 from lib.ui import compute, data, page_setup
+from lib.ui.store import create_action_from
 from lib.ui.text import md_escape
 
 STEP = 20  # signals drawn at a time (each has a chart): more on demand
@@ -112,14 +114,24 @@ for row in found.head(shown).iter_rows(named=True):
             t(f"signals_page.{weight}", lang, value=fmt_percent(row["severity"], lang, decimals=0))
         )
         text.markdown(f"{icon} **{kind}** · {severity}")
-        text.markdown(md_escape(message(row, lang, units.get(row["kpi"]) or "")))
+        sentence = message(row, lang, units.get(row["kpi"]) or "")
+        text.markdown(md_escape(sentence))
         link = raw.with_(services=(row["service"],), kpis=(row["kpi"],))
-        text.page_link(
+        go, act = text.columns([1, 1], gap="small", width=520)
+        go.page_link(
             "pages/explore.py",
             label=t("signals_page.open", lang),
             icon=":material/query_stats:",
             query_params=to_query(link),
         )
+        if row["polarity"] == "bad":
+            # A warning calls for a corrective action: the Actions page's form, prefilled from it.
+            if act.button(
+                t("actions_page.from_signal", lang),
+                icon=":material/add_task:",
+                key=f"_act_{row['kind']}_{row['service']}_{row['kpi']}_{row['period']}",
+            ):
+                create_action_from(draft_from_signal(row, sentence, lang), raw)
         history = spark_frame(
             perf.filter(perf["period"] <= as_of), row["service"], row["kpi"], since=row["period"]
         )

@@ -1,0 +1,354 @@
+"""The Actions page through AppTest, on a fresh SQLite store per test: create (valid, refused with the
+store's exact messages, saved with a warning), edit, a conflicting edit refused and shown without
+loss, comments shown as text, mark done, the downloads' contents, and an action created from a signal."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
+
+from lib.config import Settings
+from lib.fmt import fmt_date
+from lib.i18n import t
+from lib.store import SAMPLE_AUTHOR, Issue, Store, issue_message
+from lib.ui import data
+from lib.ui import store as ui_store
+from lib.ui.text import md_escape
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TODAY = date.today()
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    """This test's data folder (its SQLite file), and a second Store on it: "the other person"."""
+    monkeypatch.setenv("VIGIE_DATA_DIR", str(tmp_path))
+    for cached in (data.settings, data.library, ui_store.store):
+        cached.clear()  # read once per process: point them at this test's folder
+    other = Store.from_settings(Settings.load())
+    other.seed_sample()  # as the page does: action ids are then the same whoever writes first
+    yield other
+    other.close()
+    for cached in (data.settings, data.library, ui_store.store):
+        cached.clear()
+
+
+def _open(lang: str = "en", *, author: str | None = "Ana", **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = lang
+    for key, value in query.items():
+        at.query_params[key] = value
+    if author:
+        at.session_state["_author"] = author
+    at.run()
+    at.switch_page("pages/actions.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _click(at: AppTest, label: str) -> AppTest:
+    matches = [b for b in at.button if b.label == label]
+    assert matches, [b.label for b in at.button]
+    matches[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _fill(at: AppTest, prefix: str, **values) -> None:
+    for field, value in values.items():
+        key = prefix + field
+        for kind in ("selectbox", "text_input", "text_area", "date_input"):
+            widgets = [w for w in getattr(at, kind) if w.key == key]
+            if widgets:
+                widgets[0].set_value(value)
+                break
+        else:
+            raise AssertionError(f"no widget {key}")
+
+
+def _texts(at: AppTest, kind: str) -> list[str]:
+    return [e.value for e in getattr(at, kind)]
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _mine(store: Store) -> list:
+    return [a for a in store.actions("sample") if a.created_by != SAMPLE_AUTHOR]
+
+
+def test_create_asks_a_name_once_then_saves_and_clears_the_form(db):
+    at = _open(author=None)
+    assert _metrics(at) == {"Open": "0", "Overdue": "0", "Due this month": "0", "Done": "1"}  # the seed
+    due = TODAY + timedelta(days=40)
+    _fill(
+        at,
+        "_ac_",
+        service="Finances",
+        kpi="Délai de paiement fournisseurs",
+        title="Relancer les fournisseurs",
+        owner="Léa",
+        due=due,
+        priority="high",
+        expected_effect="−5 jours",
+    )
+    _click(at, "Create the action")
+    assert _mine(db) == []  # nothing written until a name is given
+    assert at.text_input(key="_author_input_create").label == "Your name"
+    at.text_input(key="_author_input_create").set_value("Ana")
+    _click(at, "Continue")
+    assert _texts(at, "success") == ["Action no. 2 created."]
+    (action,) = _mine(db)
+    assert (action.service, action.kpi, action.title, action.owner) == (
+        "Finances",
+        "Délai de paiement fournisseurs",
+        "Relancer les fournisseurs",
+        "Léa",
+    )
+    assert (action.start, action.due, action.status, action.priority) == (TODAY, due, "planned", "high")
+    assert (action.expected_effect, action.created_by, action.signal) == ("−5 jours", "Ana", None)
+    assert at.text_input(key="_ac_title").value == "" and at.selectbox(key="_ac_service").value is None
+    assert _metrics(at)["Open"] == "1"
+    # The name is asked once per session: the next write goes straight through.
+    _fill(at, "_ac_", service="Qualité", title="Deuxième")
+    _click(at, "Create the action")
+    assert _texts(at, "success") == ["Action no. 3 created."] and len(_mine(db)) == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_create_refused_shows_the_stores_messages_and_keeps_what_was_typed(db, lang):
+    at = _open(lang)
+    _fill(at, "_ac_", title="   ", owner="Marc", description="Pourquoi <b>ça</b>")
+    _click(at, t("actions_page.create.save", lang))
+    assert _mine(db) == []
+    expected = [issue_message(Issue("service", "empty_service", "error"), lang)]
+    expected.append(issue_message(Issue("title", "empty_title", "error"), lang))
+    assert _texts(at, "error") == [t("actions_page.create.refused", lang), *map(md_escape, expected)]
+    assert at.text_input(key="_ac_owner").value == "Marc"
+    assert at.text_area(key="_ac_description").value == "Pourquoi <b>ça</b>"
+
+
+def test_a_due_date_in_the_past_is_saved_with_a_warning(db):
+    at = _open()
+    _fill(at, "_ac_", service="Ressources humaines", title="Rattrapage")
+    _fill(at, "_ac_", start=date(2020, 1, 1), due=date(2020, 2, 1))
+    _click(at, "Create the action")
+    assert _texts(at, "success") == ["Action no. 2 created."]
+    today = fmt_date(TODAY, "en", "long")
+    expected = (
+        f"The due date (1 February 2020) is already past (today is {today}). "
+        "Saved anyway: check it is what you meant."
+    )
+    assert _texts(at, "warning") == [md_escape(expected)]
+    assert _mine(db)[0].due == date(2020, 2, 1)
+    # It is late: flagged in the counts.
+    assert _metrics(at)["Overdue"] == "1"
+
+
+def _seed_action(db: Store, **changes) -> int:
+    values = {"service": "Finances", "title": "Réduire les délais", "owner": "Léa", "author": "Ana"}
+    action, _ = db.create_action("sample", **{**values, **changes})
+    return action.id
+
+
+def test_edit_saves_the_changes_and_the_history_shows_them(db):
+    action_id = _seed_action(db)
+    at = _open()
+    at.selectbox(key="_action_pick").set_value(action_id).run()
+    assert at.text_input(key="_ae_title").value == "Réduire les délais"
+    _fill(at, "_ae_", owner="Marc", status="in_progress")
+    _click(at, "Save the changes")
+    assert _texts(at, "success") == ["Changes saved (version 2)."]
+    saved = db.get_action(action_id)
+    assert (saved.owner, saved.status, saved.version, saved.updated_by) == ("Marc", "in_progress", 2, "Ana")
+    history = at.dataframe[-1].value
+    assert history[["Field", "Before", "After"]].values.tolist() == [
+        ["Owner", "Léa", "Marc"],
+        ["Status", "Planned", "In progress"],
+    ]
+    # Saving again without a change writes nothing.
+    _click(at, "Save the changes")
+    assert _texts(at, "info")[-1] == "Nothing changed: there was nothing to save."
+    assert db.get_action(action_id).version == 2
+
+
+def test_a_conflicting_edit_is_refused_shown_and_nothing_is_lost(db):
+    action_id = _seed_action(db, due=TODAY + timedelta(days=30))
+    at = _open()
+    at.selectbox(key="_action_pick").set_value(action_id).run()
+    # Bob saves between the moment the form was loaded and Ana's save.
+    db.update_action(action_id, {"title": "Bob's title", "due": None}, expected_version=1, author="Bob")
+    _fill(at, "_ae_", title="Ana's title", owner="Zoé")
+    _click(at, "Save the changes")
+    saved = db.get_action(action_id)
+    assert (saved.title, saved.owner, saved.due, saved.version) == (
+        "Bob's title",
+        "Léa",
+        None,
+        2,
+    )  # untouched
+    (message,) = _texts(at, "error")
+    assert message.startswith("Bob changed this action on ") and "Your changes were not saved" in message
+    shown = at.dataframe[-2].value  # their changes (the last table is the history)
+    assert shown.values.tolist() == [
+        ["Title", "Réduire les délais", "Bob's title", "Ana's title"],
+        [
+            "Due date",
+            fmt_date(TODAY + timedelta(days=30), "en"),
+            "—",
+            fmt_date(TODAY + timedelta(days=30), "en"),
+        ],
+    ]
+    # What Ana typed is still in the form.
+    assert at.text_input(key="_ae_title").value == "Ana's title"
+    assert at.text_input(key="_ae_owner").value == "Zoé"
+    # She keeps her changes (her title over Bob's, knowingly) and takes his where she changed nothing.
+    _click(at, "Keep my changes")
+    assert at.text_input(key="_ae_title").value == "Ana's title"
+    assert at.date_input(key="_ae_due").value is None
+    _click(at, "Save the changes")
+    saved = db.get_action(action_id)
+    assert (saved.title, saved.owner, saved.due, saved.version) == ("Ana's title", "Zoé", None, 3)
+    assert _texts(at, "success") == ["Changes saved (version 3)."]
+
+
+def test_taking_their_version_loads_it_into_the_form(db):
+    action_id = _seed_action(db)
+    at = _open()
+    at.selectbox(key="_action_pick").set_value(action_id).run()
+    db.update_action(action_id, {"owner": "Bob"}, expected_version=1, author="Bob")
+    _fill(at, "_ae_", owner="Zoé")
+    _click(at, "Save the changes")
+    _click(at, "Load their version")
+    assert at.text_input(key="_ae_owner").value == "Bob" and not _texts(at, "error")
+
+
+def test_comments_are_shown_as_text_oldest_first(db):
+    action_id = _seed_action(db)
+    at = _open()
+    at.selectbox(key="_action_pick").set_value(action_id).run()
+    at.text_area(key="_cm_text").set_value("**Relancé** <script>x</script> [lien](http://x)")
+    _click(at, "Post the comment")
+    at.text_area(key="_cm_text").set_value("Deuxième")
+    _click(at, "Post the comment")
+    texts = _texts(at, "markdown")
+    first = texts.index(md_escape("**Relancé** <script>x</script> [lien](http://x)"))
+    assert texts[first + 1] == "Deuxième"
+    assert [c.text for c in db.comments(action_id)][-1] == "Deuxième"
+    assert any(x.startswith("Ana · ") for x in _texts(at, "caption"))
+    # An empty comment is refused with the store's message.
+    at.text_area(key="_cm_text").set_value("  ")
+    _click(at, "Post the comment")
+    assert _texts(at, "error") == [md_escape(issue_message(Issue("text", "empty_text", "error"), "en"))]
+
+
+def test_mark_done_closes_the_action(db):
+    action_id = _seed_action(db)
+    at = _open()
+    assert _metrics(at)["Open"] == "1"
+    at.selectbox(key="_action_pick").set_value(action_id).run()
+    _click(at, "Mark done")
+    assert db.get_action(action_id).status == "done"
+    assert _metrics(at) == {"Open": "0", "Overdue": "0", "Due this month": "0", "Done": "2"}
+    assert at.selectbox(key="_ae_status").value == "done"
+    assert next(b for b in at.button if b.label == "Mark done").disabled
+
+
+def test_the_shared_filters_apply(db):
+    _seed_action(db, service="Admissions")
+    _seed_action(db, service="Finances", due=date(2020, 1, 1), start=date(2019, 1, 1))
+    at = _open(service="Admissions")
+    assert _metrics(at) == {"Open": "1", "Overdue": "0", "Due this month": "0", "Done": "0"}
+    table = at.dataframe[0].value
+    assert table["service"].tolist() == ["Admissions"]
+
+
+class _Captured(MemoryMediaFileStorage):
+    """The media storage AppTest uses, keeping every file it serves by name."""
+
+    files: dict[str, bytes] = {}
+
+    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
+        file_id = super().load_and_get_id(path_or_data, mimetype, kind, filename)
+        _Captured.files[filename] = self.get_file(file_id).content
+        return file_id
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_downloads_hold_the_filtered_table_formula_safe(db, monkeypatch, lang):
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", _Captured)
+    _Captured.files.clear()
+    _seed_action(db, title='=HYPERLINK("http://x","clic")', due=date(2020, 1, 1), start=date(2019, 1, 1))
+    _seed_action(db, title="Fermée", status="done")
+    at = _open(lang)
+    name = f"vigie_sample_actions_{TODAY.isoformat()}"
+    csv = _Captured.files[f"{name}.csv"].decode("utf-8-sig").splitlines()
+    assert csv[0].startswith(
+        ",".join(t(f"actions_page.col.{c}", lang) for c in ("id", "service", "kpi", "title"))
+    )
+    assert len(csv) == 2  # open only, as the table shows: the done one is filtered out
+    late = t("actions_page.yes", lang)
+    assert csv[1].startswith('2,Finances,,"\'=HYPERLINK(""http://x"",""clic"")",') and f",{late}," in csv[1]
+    sheet = pl.read_excel(io.BytesIO(_Captured.files[f"{name}.xlsx"]))
+    assert (
+        sheet.height == 1 and sheet[t("actions_page.col.title", lang)][0] == '\'=HYPERLINK("http://x","clic")'
+    )
+    # All statuses: theirs and the sample's done action too.
+    at.radio(key="_af_scope").set_value("all").run()
+    ids = [line.split(",")[0] for line in _Captured.files[f"{name}.csv"].decode("utf-8-sig").splitlines()[1:]]
+    assert sorted(ids) == ["1", "2", "3"]
+
+
+def test_signed_in_user_is_the_author(db):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.user = {"is_logged_in": True, "name": "Chloé Martin", "email": "chloe@example.org"}
+    at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page("pages/actions.py")
+    at.run()
+    _fill(at, "_ac_", service="Qualité", title="Audit")
+    _click(at, "Create the action")
+    assert [a.created_by for a in _mine(db)] == ["Chloé Martin"]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_create_from_a_signal_lands_on_the_form_prefilled(db, lang):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.session_state["_author"] = "Ana"
+    at.run()
+    at.switch_page("pages/signals.py")
+    at.run()
+    label = t("actions_page.from_signal", lang)
+    buttons = [b for b in at.button if b.label == label]
+    assert buttons, [b.label for b in at.button]
+    buttons[0].click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == t("actions_page.title", lang)
+    service, kpi, title = (
+        at.selectbox(key="_ac_service").value,
+        at.selectbox(key="_ac_kpi").value,
+        at.text_input(key="_ac_title").value,
+    )
+    assert service and kpi and title.endswith(f" — {kpi}")
+    (info,) = [
+        x
+        for x in _texts(at, "info")
+        if x.startswith(md_escape(t("actions_page.create.from_signal", lang, message="")))
+    ]
+    assert f"{kpi} — {service}" in info.replace("\\", "")
+    _click(at, t("actions_page.create.save", lang))
+    (action,) = _mine(db)
+    assert (action.service, action.kpi, action.title) == (service, kpi, title)
+    assert action.signal is not None and action.signal.message.startswith(f"{kpi} — {service}")
+    assert action.signal.kind in title or t(f"signals.kind.{action.signal.kind}", lang) in title
+    assert 0 < action.signal.severity <= 1
