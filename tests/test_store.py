@@ -212,6 +212,40 @@ def test_actions_frame_matches_actions(store):
     assert empty.height == 0 and empty.schema == pl.Schema(ACTION_SCHEMA)
 
 
+def test_create_actions_in_one_transaction_all_or_none(store):
+    signal = SignalRef("anomaly", date(2026, 2, 1), 1, "Pic")
+    items = [
+        {
+            "service": "Finances",
+            "title": f"Action {i}",
+            "due": date(2026, 4, i + 1),
+            "signal": signal if i else None,
+        }
+        for i in range(5)
+    ]
+    made, warnings = store.create_actions("ds", items, author="Import", known_services=SERVICES)
+    assert warnings == []
+    assert [a.title for a in made] == [f"Action {i}" for i in range(5)]
+    assert made == store.actions("ds")
+    assert made[1].signal == SignalRef("anomaly", date(2026, 2, 1), 1.0, "Pic")
+    bad = [
+        {"service": "Finances", "title": "ok"},
+        {"service": "Financ", "title": ""},
+        {"title": "x", "due": TODAY},
+    ]
+    with pytest.raises(ValidationError) as err:
+        store.create_actions("ds", bad, author="Import", known_services=SERVICES)
+    assert {(i.code, i.values.get("row")) for i in err.value.issues} == {
+        ("unknown_service", 2),
+        ("empty_title", 2),
+        ("empty_service", 3),
+    }
+    assert len(store.actions("ds")) == 5  # the valid first item was not written either
+    assert store.create_actions("ds", [], author="Import") == ([], [])
+    with pytest.raises(ValueError, match="unknown action fields"):
+        store.create_actions("ds", [{"service": "S", "title": "t", "version": 3}], author="Import")
+
+
 # --- Validation --------------------------------------------------------------------------------------
 
 

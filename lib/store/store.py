@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
@@ -34,6 +34,18 @@ from lib.store.schema import actions, changes, comments, make_engine, notes, sql
 _ACTION_COLUMNS = [actions.c[name] for name in frames.ACTION_SCHEMA]
 _NOTE_COLUMNS = [notes.c[name] for name in frames.NOTE_SCHEMA]
 _ORDER = (actions.c.due.is_(None), actions.c.due, actions.c.id)  # by due date, undated last
+_DEFAULTS: dict[str, object] = {
+    "service": "",
+    "kpi": None,
+    "title": "",
+    "description": "",
+    "owner": "",
+    "start": None,  # today
+    "due": None,
+    "status": "planned",
+    "priority": "medium",
+    "expected_effect": "",
+}
 
 
 def _as_date(value: object) -> object:
@@ -152,31 +164,75 @@ class Store:
         known_kpis: Collection[str] | None = None,
     ) -> tuple[Action, list[Issue]]:
         """A new action (version 1) and its warnings; ValidationError lists every error at once."""
-        now = self._now()
-        values = self._clean(
-            {
-                "service": service,
-                "kpi": kpi,
-                "title": title,
-                "description": description,
-                "owner": owner,
-                "start": start or now.date(),
-                "due": due,
-                "status": status,
-                "priority": priority,
-                "expected_effect": expected_effect,
-            }
+        fields = {
+            "service": service,
+            "kpi": kpi,
+            "title": title,
+            "description": description,
+            "owner": owner,
+            "start": start,
+            "due": due,
+            "status": status,
+            "priority": priority,
+            "expected_effect": expected_effect,
+            "signal": signal,
+        }
+        (action,), issues = self._create(
+            dataset, [fields], author, known_services, known_kpis, numbered=False
         )
-        issues = validate.check_author(author)
-        issues += validate.check_action(
-            values, today=now.date(), checked=EDITABLE, known_services=known_services, known_kpis=known_kpis
-        )
-        if signal is not None:
-            issues += validate.check_length("signal_message", signal.message)
-        _raise_errors(issues)
-        with self._write() as conn:
-            action = self._insert_action(conn, dataset, values, signal, author.strip(), now)
         return action, issues
+
+    def create_actions(
+        self,
+        dataset: str,
+        items: Iterable[Mapping[str, object]],
+        *,
+        author: str,
+        known_services: Collection[str] | None = None,
+        known_kpis: Collection[str] | None = None,
+    ) -> tuple[list[Action], list[Issue]]:
+        """Several new actions in one transaction, all or none (an import): create_action's fields each.
+
+        Issues carry the item's 1-based position as values["row"]; one error anywhere refuses them all.
+        """
+        return self._create(dataset, items, author, known_services, known_kpis, numbered=True)
+
+    def _create(
+        self,
+        dataset: str,
+        items: Iterable[Mapping[str, object]],
+        author: str,
+        known_services: Collection[str] | None,
+        known_kpis: Collection[str] | None,
+        *,
+        numbered: bool,
+    ) -> tuple[list[Action], list[Issue]]:
+        now = self._now()
+        issues = validate.check_author(author)
+        prepared = []
+        for row, item in enumerate(items, start=1):
+            unknown = set(item) - {*EDITABLE, "signal"}
+            if unknown:
+                raise ValueError(f"unknown action fields: {sorted(unknown)}")
+            values = self._clean({k: item.get(k, v) for k, v in _DEFAULTS.items()})
+            values["start"] = values["start"] or now.date()
+            signal = item.get("signal")
+            found = validate.check_action(
+                values,
+                today=now.date(),
+                checked=EDITABLE,
+                known_services=known_services,
+                known_kpis=known_kpis,
+            )
+            if signal is not None:
+                found += validate.check_length("signal_message", signal.message)  # type: ignore[union-attr]
+            issues += [replace(i, values={**i.values, "row": row}) for i in found] if numbered else found
+            prepared.append((values, signal))
+        _raise_errors(issues)
+        if not prepared:
+            return [], issues
+        with self._write() as conn:
+            return self._insert_actions(conn, dataset, prepared, author.strip(), now), issues
 
     def update_action(
         self,
@@ -272,14 +328,15 @@ class Store:
         with self._write() as conn:
             self._get(conn, action_id)
             new_id = conn.execute(
-                insert(comments).values(
-                    action_id=action_id,
-                    text=text,
-                    created_at=now,
-                    created_by=author,
-                    updated_at=now,
-                    updated_by=author,
-                )
+                insert(comments),
+                {
+                    "action_id": action_id,
+                    "text": text,
+                    "created_at": now,
+                    "created_by": author,
+                    "updated_at": now,
+                    "updated_by": author,
+                },
             ).inserted_primary_key[0]
         return Comment(new_id, action_id, text, now, author)
 
@@ -374,8 +431,7 @@ class Store:
                 )
             ).first()
             if seeded is None:
-                values = asdict(act)
-                self._insert_action(conn, dataset, values, None, SAMPLE_AUTHOR, now)
+                self._insert_actions(conn, dataset, [(asdict(act), None)], SAMPLE_AUTHOR, now)
                 added += 1
             for note in note_rows:
                 seeded = conn.execute(
@@ -415,26 +471,29 @@ class Store:
             raise NotFound(f"no action {action_id}")
         return _action(row)
 
-    def _insert_action(
-        self,
+    @staticmethod
+    def _insert_actions(
         conn: Connection,
         dataset: str,
-        values: dict[str, object],
-        signal: SignalRef | None,
+        prepared: list[tuple[dict[str, object], SignalRef | None]],
         author: str,
         now: datetime,
-    ) -> Action:
+    ) -> list[Action]:
         if not dataset:
             raise ValueError("an action belongs to a dataset: its slug is required")
-        flat = {f"signal_{k}": v for k, v in (asdict(signal) if signal else {}).items()}
-        if signal is not None:
-            flat["signal_period"] = _as_date(signal.period)
-            signal = replace(signal, period=flat["signal_period"], severity=float(signal.severity))
-            flat["signal_severity"] = signal.severity
+        rows, made = [], []
         stamps = {"created_at": now, "created_by": author, "updated_at": now, "updated_by": author}
-        row = {"dataset": dataset, **values, **flat, "version": 1, **stamps}
-        new_id = conn.execute(insert(actions).values(**row)).inserted_primary_key[0]
-        return Action(id=new_id, dataset=dataset, **values, signal=signal, version=1, **stamps)  # type: ignore[arg-type]
+        for values, signal in prepared:
+            flat = {f"signal_{k}": None for k in ("kind", "period", "severity", "message")}
+            if signal is not None:
+                signal = replace(signal, period=_as_date(signal.period), severity=float(signal.severity))
+                flat |= {f"signal_{k}": v for k, v in asdict(signal).items()}
+            rows.append({"dataset": dataset, **values, **flat, "version": 1, **stamps})
+            made.append({"dataset": dataset, **values, "signal": signal, "version": 1, **stamps})
+        # One constant statement for all rows (RETURNING through insertmanyvalues): compiled once.
+        query = insert(actions).returning(actions.c.id, sort_by_parameter_order=True)
+        ids = conn.execute(query, rows).scalars().all()
+        return [Action(id=i, **m) for i, m in zip(ids, made, strict=True)]  # type: ignore[arg-type]
 
     @staticmethod
     def _insert_note(
@@ -451,7 +510,7 @@ class Store:
             raise ValueError("a note belongs to a dataset: its slug is required")
         stamps = {"created_at": now, "created_by": author, "updated_at": now, "updated_by": author}
         row = {"dataset": dataset, "service": service, "kpi": kpi, "period": period, "text": text, **stamps}
-        new_id = conn.execute(insert(notes).values(**row)).inserted_primary_key[0]
+        new_id = conn.execute(insert(notes), row).inserted_primary_key[0]
         return Note(new_id, dataset, service, kpi, period, text, now, author)
 
     @staticmethod
