@@ -413,7 +413,7 @@ def test_no_op_update_writes_nothing_and_keeps_the_version(store):
     action = new_action(store, due=date(2026, 6, 1), owner="Ana")
     same, _ = store.update_action(
         action.id,
-        {"title": " Relancer les factures ", "owner": "Ana", "due": date(2026, 6, 1), "kpi": None},
+        changes={"title": " Relancer les factures ", "owner": "Ana", "due": date(2026, 6, 1), "kpi": None},
         expected_version=1,
         author="Bo",
     )

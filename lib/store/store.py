@@ -29,7 +29,8 @@ from lib.store.model import (
     ValidationError,
 )
 from lib.store.sample import load_stories, sample_action, sample_notes
-from lib.store.schema import actions, changes, comments, make_engine, notes, sqlite_url
+from lib.store.schema import actions, comments, make_engine, notes, sqlite_url
+from lib.store.schema import changes as change_rows
 
 _ACTION_COLUMNS = [actions.c[name] for name in frames.ACTION_SCHEMA]
 _NOTE_COLUMNS = [notes.c[name] for name in frames.NOTE_SCHEMA]
@@ -237,23 +238,23 @@ class Store:
     def update_action(
         self,
         action_id: int,
-        changes_: Mapping[str, object],
+        changes: Mapping[str, object],
         *,
         expected_version: int,
         author: str,
         known_services: Collection[str] | None = None,
         known_kpis: Collection[str] | None = None,
     ) -> tuple[Action, list[Issue]]:
-        """Apply `changes_` if the action is still at `expected_version`, else Conflict (nothing written).
+        """Apply `changes` if the action is still at `expected_version`, else Conflict (nothing written).
 
         One transaction: UPDATE ... WHERE id AND version, one Change row per changed field. Values equal
         to the saved ones are no change: nothing is written and the version stays.
         """
-        unknown = set(changes_) - set(EDITABLE)
+        unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}; editable: {EDITABLE}")
         now = self._now()
-        wanted = self._clean(dict(changes_))
+        wanted = self._clean(dict(changes))
         with self._write() as conn:
             current = self._get(conn, action_id)
             if current.version != expected_version:
@@ -277,7 +278,7 @@ class Store:
             if done.rowcount != 1:  # another writer got in between our read and our write
                 raise self._conflict(conn, self._get(conn, action_id), expected_version)
             conn.execute(
-                insert(changes),
+                insert(change_rows),
                 [
                     {
                         "action_id": action_id,
@@ -314,9 +315,9 @@ class Store:
         with self._read() as conn:
             self._get(conn, action_id)
             rows = conn.execute(
-                select(changes)
-                .where(changes.c.action_id == action_id)
-                .order_by(changes.c.version, changes.c.id)
+                select(change_rows)
+                .where(change_rows.c.action_id == action_id)
+                .order_by(change_rows.c.version, change_rows.c.id)
             )
             return [Change(**{k: v for k, v in r._mapping.items() if k != "id"}) for r in rows]
 
@@ -525,9 +526,9 @@ class Store:
     def _conflict(self, conn: Connection, current: Action, expected_version: int) -> Conflict:
         """What the others changed since `expected_version`, from the history: (base value, theirs)."""
         rows = conn.execute(
-            select(changes.c.field, changes.c.old)
-            .where(changes.c.action_id == current.id, changes.c.version > expected_version)
-            .order_by(changes.c.version, changes.c.id)
+            select(change_rows.c.field, change_rows.c.old)
+            .where(change_rows.c.action_id == current.id, change_rows.c.version > expected_version)
+            .order_by(change_rows.c.version, change_rows.c.id)
         )
         base: dict[str, object] = {}
         for field, old in rows:
