@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import math
-import string
 from datetime import date, datetime
 
 import altair as alt
 import polars as pl
 
+from lib.charts.annotations import (
+    action_edges,
+    action_marks,
+    action_rules,
+    filled,
+    marker_headroom,
+    note_marks,
+    note_texts,
+)
 from lib.charts.base import (
     check_frame,
     check_unique,
@@ -134,8 +142,9 @@ def _status_scales(present: list[str], lang: str) -> tuple[alt.Scale, alt.Scale]
     )
 
 
-def _value_domain(data: pl.DataFrame, proj: pl.DataFrame | None) -> list[float] | None:
-    """[low, high] of the plotted values with a margin, or None when there are none."""
+def _value_domain(data: pl.DataFrame, proj: pl.DataFrame | None, headroom: int = 0) -> list[float] | None:
+    """[low, high] of the plotted values with a margin, or None when there are none; `headroom` pixels
+    more at the top (of a chart at least _HEIGHT high) keep the actions' markers off the curve."""
     columns = [data.get_column(c) for c in ("actual", "target", "cmp_actual")]
     if proj is not None:
         columns += [proj.get_column(c) for c in ("mean", "low", "high") if c in proj.columns]
@@ -144,7 +153,9 @@ def _value_domain(data: pl.DataFrame, proj: pl.DataFrame | None) -> list[float] 
         return None
     low, high = float(values.min()), float(values.max())
     margin = (high - low) * 0.12 or abs(high) * 0.05 or 1.0
-    return [low - margin, high + margin]
+    plot = _HEIGHT - _TITLE_SPACE
+    extra = headroom * (high - low + 2 * margin) / (plot - headroom)
+    return [low - margin, high + margin + extra]
 
 
 def time_series(
@@ -156,6 +167,8 @@ def time_series(
     compare_label: str | None = None,
     projection: pl.DataFrame | None = None,
     firings: pl.DataFrame | None = None,
+    notes: pl.DataFrame | None = None,
+    actions: pl.DataFrame | None = None,
     title: str | None = None,
 ) -> alt.LayerChart:
     """Actual per series (line and points, point shape by status), target dashed, tolerance band,
@@ -167,6 +180,10 @@ def time_series(
     `firings`: period, series, polarity ("bad" | "good"), kind (its label), message (its sentence),
     optional severity; each is marked on its series' point at that period (at most FIRINGS_PER_POINT
     per point and polarity, the most severe; MAX_FIRINGS in all).
+    `notes`: period, series, text, optional author; a bubble above the point of the period containing
+    each (where it has an actual), their texts in its tooltip and in the point's.
+    `actions`: id, title, series, start, due, status, optional owner; a rule at the start (solid) and
+    the due date (dashed) when drawn periods contain them, a marker with the tooltip on the top edge.
     """
     lang = lang_or_default(lang)
     if grain not in GRAINS:
@@ -197,11 +214,23 @@ def time_series(
     if proj is not None:
         proj = with_period_text(proj, names)
     x = alt.X("period:T", axis=time_axis(periods, grain, names if given or grain == "quarter" else None))
+    drawn = data.filter(pl.col("actual").is_not_null())
+    noted = note_texts(notes, drawn, periods, grain, lang) if notes is not None else None
+    if noted is not None and noted.height:
+        data = data.join(noted, on=["period", "series"], how="left")
+    else:
+        noted = None
+    edges = (
+        action_edges(actions, series, periods, grain, lang, data.schema["period"])
+        if actions is not None
+        else None
+    )
+    edges = edges if edges is not None and edges.height else None
 
     # The y range follows the values, target and comparison (and a projection), not the watch band: a
     # wide tolerance (15 %) would otherwise squash the line into the top of the chart. The band is
     # clipped to the plot.
-    domain = _value_domain(data, proj)
+    domain = _value_domain(data, proj, marker_headroom(edges) if edges is not None else 0)
 
     def y(field: str) -> alt.Y:
         scale = alt.Scale(zero=False, domain=domain) if domain else alt.Scale(zero=False)
@@ -265,7 +294,9 @@ def time_series(
     def line_colour(default: str) -> alt.Color | alt.ColorValue:
         return alt.value(default) if single else series_colour
 
-    base = alt.Chart(pick(data, ["period", "series", *_VALUES, "status", "_status", "_period_text"]))
+    base = alt.Chart(
+        pick(data, ["period", "series", *_VALUES, "status", "_status", "_period_text", "_notes"])
+    )
     # Bands and lines are drawn for the eye only (aria=False): every value they show is in the
     # description of a point, which is what a screen reader reads.
     layers = []
@@ -281,6 +312,8 @@ def time_series(
             .encode(x=x, y=y("low"), y2="high:Q", detail="series:N")
         )
         layers.append(banded(area, band_names[1]))
+    if edges is not None:
+        layers.append(action_rules(edges, x))
     lines = [
         ("target", base, "target", 1.6, MUTED),
         ("comparison", base, "cmp_actual", 1.4, FAINT),
@@ -320,6 +353,15 @@ def time_series(
         )
     else:
         encoding["color"] = alt.value(ACCENT) if single else series_colour
+    mark = {}
+    if noted is not None:
+        # A tooltip field shows "null" where a point has no note: the notes' line is left out there
+        # instead (vega-tooltip skips undefined values), in a tooltip and a description written out.
+        tooltip.append(alt.Tooltip("_notes:N", title=t("explore.notes.field", lang)))
+        mark["tooltip"] = alt.expr(_tooltip_object(tooltip))
+        calculations["_point_desc"] = _description(tooltip)
+        encoding["description"] = alt.Description("_point_desc:N")
+        del encoding["tooltip"]
     # A click picks the nearest point (no need to hit a 6-pixel marker); the page reads its period.
     point = alt.selection_point(name="point", fields=["period", "series"], nearest=True, on="click")
     encoding["stroke"] = alt.when(point, empty=False).then(alt.value(INK)).otherwise(alt.value("white"))
@@ -327,7 +369,7 @@ def time_series(
     points = (
         base.transform_filter("isValid(datum.actual)")
         .transform_calculate(**calculations)
-        .mark_point(filled=True, size=_point_size(data.height / max(len(series), 1)), opacity=1)
+        .mark_point(filled=True, size=_point_size(data.height / max(len(series), 1)), opacity=1, **mark)
         .encode(**encoding)
         .add_params(point)
     )
@@ -337,25 +379,63 @@ def time_series(
     if "projection" in present:
         layers.append(_projection_points(proj, x, y("mean"), lang, suffix, single, series_colour))
     marks = _firings(firings, data, lang) if firings is not None else None
+    marks = marks if marks is not None and marks.height else None
     title = title if title is not None else t("charts.series.title", lang)
     chart = alt.layer(*layers)
-    if marks is not None and marks.height:
-        # The firings' shapes and colours say their polarity, not a status or a series: scales of their
-        # own (x and y stay shared), and a legend of their own.
+    # Actions, notes and firings: shapes and colours that say what they are, not a status or a series:
+    # scales of their own (x and y stay shared), and legends of their own. Drawn after the points, whose
+    # nearest-point hover surface would hide their tooltips.
+    extra = []
+    if edges is not None:
+        extra.append(action_marks(edges, x, lang, single))
+    if noted is not None:
+        extra.append(note_marks(noted, data, marks, x, y("actual"), lang, single))
+    if marks is not None:
         per_series = data.height / max(len(series), 1)
-        chart = alt.layer(
-            chart, _firing_marks(marks, x, y("actual"), lang, single, per_series)
-        ).resolve_scale(shape="independent", fill="independent", color="independent")
+        extra.append(_firing_marks(marks, x, y("actual"), lang, single, per_series))
+    if extra:
+        chart = alt.layer(chart, *extra).resolve_scale(
+            shape="independent", fill="independent", color="independent"
+        )
     # Legends stacked on the right: (entries, titled) each, to make the chart tall enough for them all.
     legends = [(len(present), False)] if len(present) > 1 else []
     legends += [(len(bands), False)] if bands else []
     legends += [(len(series), True)] if not single else []
     legends += [(len(statuses), True)] if has_status else []
-    if marks is not None and marks.height:
+    if edges is not None:
+        legends.append((edges.get_column("_edge").n_unique(), True))
+    if noted is not None:
+        legends.append((1, False))
+    if marks is not None:
         legends.append((marks.get_column("polarity").n_unique(), True))
     height = max(_HEIGHT, legend_height(legends))
     chart = chart.properties(height=height, title=title, description=title)
     return configure_locale(chart, lang)
+
+
+def _entries(tooltip: list[alt.Tooltip]) -> list[tuple[str, str]]:
+    """(title, Vega reference to its field) of each tooltip entry."""
+    specs = [tip.to_dict() for tip in tooltip]
+    return [(spec["title"], "datum[" + literal(spec["field"]) + "]") for spec in specs]
+
+
+def _tooltip_object(tooltip: list[alt.Tooltip]) -> str:
+    """Vega expression: the tooltip's {title: text} object; the last entry (the notes) left undefined,
+    hence not shown, where it has no value."""
+    *shown, last = _entries(tooltip)
+    entries = [f"{literal(title)}: {ref}" for title, ref in shown]
+    title, ref = last
+    entries.append(f"{literal(title)}: isValid({ref}) ? {ref} : datum._nothing")
+    return "{" + ", ".join(entries) + "}"
+
+
+def _description(tooltip: list[alt.Tooltip]) -> str:
+    """Vega expression: 'Title: text; …' like Vega-Lite's own descriptions, the last entry only where
+    it has a value."""
+    *shown, last = _entries(tooltip)
+    text = " + '; ' + ".join(f"{literal(title + ': ')} + {ref}" for title, ref in shown)
+    title, ref = last
+    return f"{text} + (isValid({ref}) ? {literal('; ' + title + ': ')} + {ref} : '')"
 
 
 def legend_height(legends: list[tuple[int, bool]]) -> int:
@@ -397,7 +477,7 @@ def _firings(firings: pl.DataFrame, data: pl.DataFrame, lang: str) -> pl.DataFra
         polarity.alias("_polarity"),
         pl.when(pl.col("polarity") == "bad").then(away).otherwise(-away).alias("_offset"),
         pl.format("{} — {}", polarity, pl.col("kind")).alias("_signal"),
-        _filled(
+        filled(
             t("explore.firings.description", lang),
             polarity=polarity,
             kind=pl.col("kind"),
@@ -405,17 +485,6 @@ def _firings(firings: pl.DataFrame, data: pl.DataFrame, lang: str) -> pl.DataFra
             message=pl.col("message"),
         ).alias("_desc"),
     ).sort("period", "series", "polarity", "_rank")
-
-
-def _filled(template: str, **exprs: pl.Expr) -> pl.Expr:
-    """A translated template ('{kind}, {period}: {message}') filled row by row with expressions."""
-    parts: list[pl.Expr] = []
-    for text, name, _, _ in string.Formatter().parse(template):
-        if text:
-            parts.append(pl.lit(text))
-        if name is not None:
-            parts.append(exprs[name])
-    return pl.concat_str(parts)
 
 
 def _firing_size(points_per_series: float) -> tuple[int, int]:
