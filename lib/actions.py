@@ -157,7 +157,7 @@ def table_frame(flagged: pl.DataFrame, lang: str) -> pl.DataFrame:
         "id",
         "title",
         "service",
-        "kpi",
+        pl.col("kpi").fill_null(""),  # an action on the whole service
         "owner",
         "start",
         "due",

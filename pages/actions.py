@@ -230,7 +230,7 @@ with st.expander(
 
 # --- Filters, table, downloads, timeline ---------------------------------------------------------------
 
-f1, f2, f3, f4, f5 = st.columns([2, 1.4, 2, 2, 2])
+f1, f2, _ = st.columns([3, 2, 3], vertical_alignment="bottom")
 due = f1.segmented_control(
     t("actions_page.filter.due", lang),
     A.DUE_FILTERS,
@@ -243,7 +243,9 @@ scope = f2.radio(
     format_func=lambda s: t(f"actions_page.filter.{s}", lang),
     horizontal=True,
     key="_af_scope",
+    disabled=bool(ss.get("_af_status")),  # statuses picked below say which ones to show
 )
+f3, f4, f5 = st.columns(3)
 statuses = f3.multiselect(
     t("actions_page.field.status", lang),
     A.STATUSES,
@@ -282,9 +284,9 @@ else:
         on_select="rerun",
         selection_mode="single-row",
         column_config={
-            "overdue_flag": st.column_config.TextColumn(cols["overdue_flag"], width="small"),
-            "id": st.column_config.NumberColumn(cols["id"], format="%d", width="small"),
-            "title": st.column_config.TextColumn(cols["title"], width="large"),
+            "overdue_flag": st.column_config.TextColumn(cols["overdue_flag"]),
+            "id": st.column_config.NumberColumn(cols["id"], format="%d", width=48),
+            "title": st.column_config.TextColumn(cols["title"], width="medium"),
             "start": st.column_config.DateColumn(cols["start"], format="localized"),
             "due": st.column_config.DateColumn(cols["due"], format="localized"),
             **{

@@ -321,8 +321,9 @@ def test_gantt_bars_run_from_start_to_due_in_start_order():
     assert enc["x"]["field"] == "start" and enc["x2"]["field"] == "end" and enc["y"]["field"] == "label"
     assert enc["description"]["field"] == "_desc"
     # All start on 1 Jan: by id.
-    assert enc["y"]["sort"] == [f"#{i} Action {i}" for i in range(1, 9)]
-    rows = {r["label"]: r for r in rows_of(spec, bar)}
+    late = {1, 8}
+    assert enc["y"]["sort"] == [("⚠ " if i in late else "") + f"#{i} Action {i}" for i in range(1, 9)]
+    rows = {r["label"].removeprefix("⚠ "): r for r in rows_of(spec, bar)}
     assert rows["#1 Action 1"]["end"].startswith("2026-03-14")
     # An open action without a due date runs to today; a closed one is a point at its start.
     assert (
@@ -349,16 +350,18 @@ def test_gantt_status_is_colour_shape_and_dash():
 def test_gantt_marks_the_late_ones_and_today():
     spec = gantt(A.flag(CASES, TODAY), "en", today=TODAY).to_dict()
     layers = units(spec)
-    overrun, warn, rule, today_text = layers[2:]
+    overrun, rule, today_text = layers[2:]
     assert mark(overrun)["type"] == "bar" and overrun["encoding"]["x2"]["field"] == "today"
-    assert sorted(r["label"] for r in rows_of(spec, overrun)) == ["#1 Action 1", "#8 Action 8"]
-    assert mark(warn)["text"] == "⚠"
+    # Late ones carry a symbol on their label, not only the vermillion overrun.
+    assert sorted(r["label"] for r in rows_of(spec, overrun)) == ["⚠ #1 Action 1", "⚠ #8 Action 8"]
     assert mark(rule)["type"] == "rule" and rows_of(spec, rule)[0]["today"].startswith("2026-03-15")
     assert rows_of(spec, today_text)[0]["_text"] == "Today"
-    assert all(mark(u).get("aria") is False for u in (overrun, warn, rule, today_text))
+    assert all(mark(u).get("aria") is False for u in (overrun, rule, today_text))
     # Nobody late: no overrun layer.
     on_time = gantt(A.flag(CASES, date(2025, 1, 1)), "en", today=date(2025, 1, 1)).to_dict()
-    assert len(units(on_time)) == 4
+    assert len(units(on_time)) == 4 and not any(
+        "⚠" in r["label"] for r in rows_of(on_time, units(on_time)[0])
+    )
 
 
 def test_gantt_tooltips_are_translated():

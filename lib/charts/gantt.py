@@ -39,11 +39,13 @@ def gantt_frame(frame: pl.DataFrame, lang: str, today: date) -> pl.DataFrame:
         status_text = t(f"actions.status.{status}", lang)
         due_text = fmt_date(due, lang) if due is not None else t("actions_page.gantt.no_due", lang)
         late_text = t("actions_page.gantt.late", lang, days=fmt_int(late, lang)) if late else ""
-        label = _short(f"#{r['id']} {r['title']}")
+        # Late ones say so on their label too (a symbol, not only the vermillion overrun).
+        short = _short(f"#{r['id']} {r['title']}")
+        label = ("⚠ " if late else "") + short
         desc = t(
             "actions_page.gantt.description",
             lang,
-            label=label,
+            label=short,
             service=r["service"],
             status=status_text,
             start=fmt_date(start, lang),
@@ -178,10 +180,7 @@ def gantt(frame: pl.DataFrame, lang: str, *, today: date, title: str | None = No
             y=y,
             tooltip=[alt.Tooltip("_late:N", title=t("actions_page.overdue", lang))],
         )
-        warn = overrun_src.mark_text(text="⚠", dx=-12, fontSize=14, color=OVERDUE_COLOR, aria=False).encode(
-            x="today:T", y=y
-        )
-        layers += [overrun, warn]
+        layers.append(overrun)
     today_src = alt.Chart(pl.DataFrame({"today": [today], "_text": [t("actions_page.gantt.today", lang)]}))
     layers.append(
         today_src.mark_rule(color=MUTED, strokeDash=[2, 2], strokeWidth=1.5, aria=False).encode(x="today:T")
@@ -192,6 +191,9 @@ def gantt(frame: pl.DataFrame, lang: str, *, today: date, title: str | None = No
         ).encode(x="today:T", text="_text:N")
     )
     title = title if title is not None else t("actions_page.gantt.title", lang)
-    height = max(ROW_HEIGHT * bars.height, 60)
-    chart = alt.layer(*layers).properties(height=height, title=title, description=title)
+    # A step per row, not a total height: Streamlit fits the whole chart (title, legend, axis) into a
+    # given height, which would squash the rows.
+    chart = alt.layer(*layers).properties(
+        width="container", height=alt.Step(ROW_HEIGHT), title=title, description=title
+    )
     return configure_locale(chart, lang)
