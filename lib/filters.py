@@ -25,6 +25,7 @@ DEFAULT_MONTHS = 12
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+MAX_SLIDE = 999
 LIST_PARAMS = {"service": "services", "axis": "axes", "kpi": "kpis", "status": "statuses"}
 
 
@@ -42,6 +43,7 @@ class ViewState:
     gap_min: float | None = None  # percent
     gap_max: float | None = None
     compare: str = "previous"
+    slide: int | None = None  # presentation mode: the slide shown, 1-based (other pages ignore it)
 
     def with_(self, **changes: object) -> ViewState:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -141,6 +143,11 @@ def parse_query(params: Mapping[str, Sequence[str]]) -> tuple[ViewState, list[Dr
         elif name == "compare":
             if last in COMPARES:
                 changes["compare"] = last
+            else:
+                bad(name, last)
+        elif name == "slide":
+            if last.isdigit() and 1 <= int(last) <= MAX_SLIDE:
+                changes["slide"] = int(last)
             else:
                 bad(name, last)
         else:
@@ -247,6 +254,8 @@ def to_query(view: ViewState, *, explicit: bool = False) -> dict[str, list[str]]
             query[name] = [repr(float(value)).removesuffix(".0")]
     if explicit or view.compare != defaults.compare:
         query["compare"] = [view.compare]
+    if view.slide is not None:
+        query["slide"] = [str(view.slide)]
     return query
 
 
