@@ -588,3 +588,25 @@ def test_share_link_is_absolute_with_every_parameter(base, path, prefix):
 )
 def test_query_string_sorts_names_and_keeps_the_order_of_values(query, expected):
     assert query_string(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "slide", "dropped"),
+    [
+        ("3", 3, []),
+        ("1", 1, []),
+        ("999", 999, []),
+        ("0", None, ["slide"]),
+        ("1000", None, ["slide"]),
+        ("x", None, ["slide"]),
+        ("-2", None, ["slide"]),
+        ("2.5", None, ["slide"]),
+    ],
+)
+def test_slide_parameter_round_trips_or_is_dropped(value, slide, dropped):
+    view, out = parse_query({"slide": [value]})
+    assert view.slide == slide
+    assert [d.name for d in out] == dropped
+    if slide is not None:
+        assert to_query(view)["slide"] == [str(slide)]
+        assert parse_query(to_query(view))[0] == view
