@@ -12,8 +12,10 @@ from lib.i18n import t
 from lib.model import STATUSES
 from lib.periods import period_label
 from lib.signals.engine import chart_firings
+from lib.ui import annotations as notes_ui
 from lib.ui import compute, page_setup
 from lib.ui.navigate import open_page
+from lib.ui.store import store
 from lib.ui.tables import detail_column_config, detail_headers
 from lib.ui.text import md_escape
 
@@ -54,6 +56,7 @@ show_firings = st.toggle(
     key="_explore_firings_toggle",
 )
 st.session_state[FIRINGS_KEY] = show_firings
+services_all, kpis_all = sorted(ctx.domain.services), sorted(ctx.domain.kpis)
 for kpi in kpis[:MAX_CHARTS]:
     source = perf
     if needs_total(perf, kpi):
@@ -83,6 +86,10 @@ for kpi in kpis[:MAX_CHARTS]:
         fired = chart_firings(
             trail, lang, kpi=kpi, services=services, start=view.start, end=view.end, unit=units.get(kpi) or ""
         )
+    # The team's notes and corrective actions on each service's line (a total is no one service's).
+    services = frame["series"].unique().sort().to_list()
+    scope = services if source is perf else sorted(view.services or services_all)
+    actions = notes_ui.kpi_actions(store(), ds.slug, kpi, scope)
     chart = charts.time_series(
         frame,
         lang,
@@ -91,19 +98,41 @@ for kpi in kpis[:MAX_CHARTS]:
         compare_label=compare_label,
         projection=projected,
         firings=fired,
+        notes=notes_ui.chart_notes(store(), ds.slug, kpi, services) if source is perf else None,
+        actions=notes_ui.chart_actions(actions) if source is perf else None,
     )
     event = st.altair_chart(chart, on_select="rerun", key=f"series_{kpi}", width="stretch", theme=None)
-    # Clicking a point shows that period: the other charts are drawn "at the last period" of the range.
-    if clicked := event.selection.get("point"):
-        when = epoch_date(clicked[0].get("period"))
-        if when is not None:
-            open_page("pages/explore.py", ctx.raw.with_(end=period_end(when, chart_grain)))
+    # Clicking a point selects it (for a note or an action) and shows that period: the other charts are
+    # drawn "at the last period" of the range.
+    picked = event.selection.get("point")
+    point = notes_ui.clicked(kpi, picked, epoch_date(picked[0].get("period")) if picked else None)
+    if point is not None and period_end(point.period, chart_grain) != view.end:
+        open_page("pages/explore.py", ctx.raw.with_(end=period_end(point.period, chart_grain)))
     if show_firings and grain == "ytd":
         st.caption(t("explore.firings.ytd", lang))
     elif show_firings and source is not perf:
         st.caption(t("explore.firings.total", lang, max=MAX_SERIES))
     elif fired is not None and fired.is_empty():
         st.caption(t("explore.firings.none", lang))
+    periods = frame["period"].unique().to_list()
+    if point := notes_ui.selected(kpi, services, periods):
+        if source is perf:
+            notes_ui.point_panel(
+                point,
+                slug=ds.slug,
+                grain=chart_grain,
+                lang=lang,
+                raw=ctx.raw,
+                services=services_all,
+                kpis=kpis_all,
+            )
+        else:
+            st.caption(t("explore.notes.total", lang, max=MAX_SERIES))
+    else:
+        st.caption(t("explore.notes.hint", lang))
+    if not actions.is_empty():
+        history = compute.history(ds, ctx.domain.grain, ctx.domain.grain)
+        notes_ui.did_it_work(actions, history, ds, ctx.domain.grain, lang, units.get(kpi) or "")
 
     left, right = st.columns([3, 2], gap="large")
     with left:

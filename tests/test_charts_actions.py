@@ -190,6 +190,7 @@ def test_period_starts_step_from_the_first_period(periods, grain, expected):
 # --- Actions -----------------------------------------------------------------------------------------------
 
 TITLE = "Dématérialiser le circuit de validation des factures fournisseurs"
+AT_LIMIT = "Un titre de quarante-huit signes, pas un de plus"
 
 
 @pytest.mark.parametrize(
@@ -197,14 +198,15 @@ TITLE = "Dématérialiser le circuit de validation des factures fournisseurs"
     [
         ("Relancer", "Relancer"),
         ("  Relancer   les  services  ", "Relancer les services"),
-        (TITLE, "Dématérialiser le circuit de…"),
-        ("a" * 40, "a" * 31 + "…"),
-        ("Un titre de trente-deux lettres!", "Un titre de trente-deux lettres!"),
+        (TITLE, "Dématérialiser le circuit de validation des…"),
+        ("a" * 60, "a" * 47 + "…"),
+        (AT_LIMIT, AT_LIMIT),
+        (AT_LIMIT + "!", "Un titre de quarante-huit signes, pas un de…"),
     ],
 )
 def test_short_titles_cut_at_a_word(title, expected):
     assert short_title(title) == expected
-    assert len(short_title(title)) <= 32
+    assert len(short_title(title)) <= 48
 
 
 def test_actions_mark_their_start_and_due_on_their_periods():
@@ -229,7 +231,7 @@ def test_actions_mark_their_start_and_due_on_their_periods():
     assert got == [
         (11, "due", "2026-02-01", 7, "", None),
         (12, "start", "2026-12-01", 7, "Plus tard", None),
-        (7, "start", "2026-03-01", 21, "Dématérialiser le circuit de…", None),
+        (7, "start", "2026-03-01", 21, "Dématérialiser le circuit de validation des…", None),
         (7, "due", "2026-05-01", 21, "", None),
         (8, "start", "2026-06-01", 35, "Relance", None),
     ]

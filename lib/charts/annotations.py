@@ -28,7 +28,7 @@ ACTION_DASHES = {"start": [1, 0], "due": [5, 3]}
 ACTION_STATUSES = ("planned", "in_progress", "done", "dropped")
 MAX_ACTIONS = 40  # the most recent starts; more would hide the curve behind rules
 MAX_NOTE_POINTS = 400
-TITLE_CHARS = 32  # the label beside a start rule; the tooltip has the whole title
+TITLE_CHARS = 48  # the label beside a start rule (cut shorter where the next one is near)
 LABEL_ROWS = 3  # labels of actions close in time are staggered over this many rows
 _TOP, _ROW = 7, 14  # pixels from the plot's top to the first row of action markers, and between rows
 _LABEL_GAP, _LABEL_MIN = 9, 40  # pixels from a label to the next marker; narrower labels are not shown
@@ -289,7 +289,11 @@ def action_marks(edges: pl.DataFrame, x: alt.X, lang: str, single: bool) -> alt.
     present = [e for e in ACTION_SHAPES if e in set(edges.get_column("_edge").to_list())]
     domain = [t(f"explore.actions.{e}", lang) for e in present]
     legend = alt.Legend(
-        title=t("explore.actions.legend", lang), orient="right", direction="vertical", symbolFillColor=RULE
+        title=t("explore.actions.legend", lang),
+        orient="right",
+        direction="vertical",
+        symbolFillColor=RULE,
+        symbolSize=90,
     )
     x = on_x(x, "_x")
     tooltip = [
@@ -314,7 +318,7 @@ def action_marks(edges: pl.DataFrame, x: alt.X, lang: str, single: bool) -> alt.
     markers = base.mark_point(
         filled=True,
         opacity=1,
-        size=alt.expr("datum._edge === 'due' ? 110 : 70"),  # the pennant's area is smaller
+        size=alt.expr("datum._edge === 'due' ? 130 : 70"),  # the pennant's area is smaller
         color=RULE,
         yOffset=alt.expr(foot),
     ).encode(
