@@ -127,9 +127,29 @@ def _v2(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v3(conn: Connection) -> None:
+    meta = MetaData()
+    Table(
+        "briefings",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("dataset", String(200), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("created_by", String(200), nullable=False),
+        Column("link", Text, nullable=False),
+        Column("lang", String(5), nullable=False),
+        Column("period", Date, nullable=False),
+        Column("version", Integer),
+        Column("snapshot", Text, nullable=False),
+        Index("ix_briefings_dataset_created", "dataset", "created_at"),
+    )
+    meta.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "actions, comments, change history", _v1),
     Migration(2, "notes; action priority and originating signal", _v2),
+    Migration(3, "briefings: each generated pack and its snapshot", _v3),
 )
 LATEST = MIGRATIONS[-1].version
 

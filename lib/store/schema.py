@@ -135,6 +135,23 @@ notes = Table(
     Index("ix_notes_dataset_period", "dataset", "period"),
 )
 
+# v3. One row per generated briefing pack; `snapshot` is JSON text (lib.briefing.since), so both
+# backends store it the same way and a newer Vigie can read an older one.
+briefings = Table(
+    "briefings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dataset", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("link", Text, nullable=False),
+    Column("lang", String(5), nullable=False),
+    Column("period", Date, nullable=False),
+    Column("version", Integer),  # the dataset's version; None for the bundled sample
+    Column("snapshot", Text, nullable=False),
+    Index("ix_briefings_dataset_created", "dataset", "created_at"),
+)
+
 
 def normalise_url(url: str) -> str:
     """`postgres://` and `postgresql://` mean psycopg 3 here (psycopg2 is not installed)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, replace
@@ -12,6 +13,7 @@ import polars as pl
 from sqlalchemy import Connection, Row, and_, insert, select, update
 
 from lib.config import Settings
+from lib.i18n import LANGS
 from lib.store import frames, validate
 from lib.store.migrations import MIGRATIONS, Migration, current_version, migrate
 from lib.store.model import (
@@ -29,9 +31,10 @@ from lib.store.model import (
     ValidationError,
 )
 from lib.store.sample import load_stories, sample_action, sample_notes
-from lib.store.schema import actions, comments, make_engine, notes, sqlite_url
+from lib.store.schema import actions, briefings, comments, make_engine, notes, sqlite_url
 from lib.store.schema import changes as change_rows
 
+BRIEFING_AUTHOR_MAX = 200  # the created_by column
 _ACTION_COLUMNS = [actions.c[name] for name in frames.ACTION_SCHEMA]
 _NOTE_COLUMNS = [notes.c[name] for name in frames.NOTE_SCHEMA]
 _ORDER = (actions.c.due.is_(None), actions.c.due, actions.c.id)  # by due date, undated last
@@ -409,6 +412,78 @@ class Store:
             )
             if done.rowcount != 1:
                 raise NotFound(f"no note {note_id}")
+
+    # --- Briefings --------------------------------------------------------------------------------
+
+    def record_briefing(
+        self,
+        dataset: str,
+        *,
+        version: int | None,
+        link: str,
+        lang: str,
+        period: date,
+        snapshot: dict,
+        author: str,
+    ) -> int:
+        """Record a generated pack (its date is the store's clock); returns its id.
+
+        `snapshot` must be plain JSON (lib.briefing.since.snapshot): ValueError otherwise, nothing written.
+        An empty author is allowed (a pack downloaded before anyone gave a name), a longer one than the
+        column holds is not.
+        """
+        if not dataset:
+            raise ValueError("a briefing belongs to a dataset: its slug is required")
+        if lang not in LANGS:
+            raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
+        if not isinstance(period, date):
+            raise ValueError(f"period must be a date, got {type(period).__name__}")
+        author = author.strip()
+        if len(author) > BRIEFING_AUTHOR_MAX:
+            raise ValueError(f"author is {len(author)} characters; at most {BRIEFING_AUTHOR_MAX}")
+        try:
+            text = json.dumps(snapshot, ensure_ascii=False, allow_nan=False, sort_keys=True)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"the snapshot is not plain JSON: {exc}") from exc
+        row = {
+            "dataset": dataset,
+            "created_at": self._now(),
+            "created_by": author,
+            "link": link,
+            "lang": lang,
+            "period": _as_date(period),
+            "version": version,
+            "snapshot": text,
+        }
+        with self._write() as conn:
+            return conn.execute(insert(briefings), row).inserted_primary_key[0]
+
+    def last_briefing(self, dataset: str) -> dict | None:
+        """The dataset's latest recorded briefing (see `briefings`), or None."""
+        found = self._briefings(dataset, limit=1)
+        return found[0] if found else None
+
+    def briefings(self, dataset: str) -> list[dict]:
+        """The dataset's recorded briefings, newest first: {id, created_at, created_by, link, lang, period,
+        version, snapshot}; a snapshot that no longer reads as JSON comes back as None."""
+        return self._briefings(dataset)
+
+    def _briefings(self, dataset: str, limit: int | None = None) -> list[dict]:
+        query = (
+            select(briefings)
+            .where(briefings.c.dataset == dataset)
+            .order_by(briefings.c.created_at.desc(), briefings.c.id.desc())
+            .limit(limit)
+        )
+        with self._read() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+        for row in rows:
+            del row["dataset"]
+            try:
+                row["snapshot"] = json.loads(row["snapshot"])
+            except ValueError:
+                row["snapshot"] = None
+        return rows
 
     # --- Sample -----------------------------------------------------------------------------------
 
