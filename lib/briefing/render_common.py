@@ -120,3 +120,13 @@ def chart_width_px(part: tuple[float, float, float, float]) -> int:
     """The chart's drawn width in CSS pixels, by its share of the body: the same in every format,
     so one rendering serves the PowerPoint and the PDF, with 12 px chart text near 10 pt on a slide."""
     return 640 if part[2] < 0.7 else 1000
+
+
+def chart_jobs(b: Briefing) -> list[tuple[object, int, str]]:
+    """Every chart of the pack with the width it is drawn at: (chart, width_px, slide title)."""
+    jobs = []
+    for s in b.slides:
+        part = body_layout(s).chart
+        if s.chart is not None and part is not None and s.kind != "title":
+            jobs.append((s.chart, chart_width_px(part), s.title))
+    return jobs

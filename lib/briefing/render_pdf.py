@@ -12,10 +12,9 @@ from __future__ import annotations
 import io
 
 from fpdf import FPDF
-from fpdf.enums import Align, TableBordersLayout, TableCellFillMode, XPos, YPos
-from fpdf.fonts import FontFace
+from fpdf.enums import Align
 
-from lib.briefing.images import FONTS, png_size, try_chart_png
+from lib.briefing.images import FONTS, png_size, prefetch, try_chart_png
 from lib.briefing.model import Briefing, Metric, Slide
 from lib.briefing.render_common import (
     ACCENT,
@@ -28,6 +27,7 @@ from lib.briefing.render_common import (
     STRIPE,
     TILE,
     body_layout,
+    chart_jobs,
     chart_missing,
     chart_width_px,
     clean,
@@ -58,7 +58,8 @@ class _Pack(FPDF):
         self.add_font(FONT, "", fname=FONTS / "DejaVuSans.ttf")
         self.add_font(FONT, "B", fname=FONTS / "DejaVuSans-Bold.ttf")
         self.set_margins(MARGIN, MARGIN, MARGIN)
-        self.set_auto_page_break(True, margin=PAGE_H - FOOTER_TOP + 3)
+        # Pages are laid out by hand (tables break where they must): no automatic page break.
+        self.set_auto_page_break(False)
         self.set_title(clean(b.title))
         self.set_author(clean(b.generated_by))
         self.set_subject(clean(f"{b.organisation} — {b.period}"))
@@ -83,11 +84,8 @@ class _Pack(FPDF):
         self.set_line_width(0.25)
         self.line(MARGIN, FOOTER_TOP, PAGE_W - MARGIN, FOOTER_TOP)
         self.style(7.5, MUTED)
-        self.set_xy(MARGIN, FOOTER_TOP + 1.5)
+        para(self, footer_filters(self.b), MARGIN, FOOTER_TOP + 1.5, PAGE_W - 2 * MARGIN - 32, 3.6, 3)
         # The page label's total is fpdf's alias, replaced by the page count when the file is written.
-        self.multi_cell(
-            PAGE_W - 2 * MARGIN - 32, 3.6, _fit_lines(self, footer_filters(self.b), 3), align=Align.L
-        )
         self.set_xy(PAGE_W - MARGIN - 30, FOOTER_TOP + 1.5)
         self.cell(30, 3.6, page_label(self.page_no(), self.alias_nb_pages_text(), self.b.lang), align=Align.R)
 
@@ -95,14 +93,47 @@ class _Pack(FPDF):
         return self.str_alias_nb_pages
 
 
-def _fit_lines(pdf: FPDF, text: str, lines: int) -> str:
-    """`text` cut with an ellipsis to what `lines` lines of the footer hold (filters rarely need it)."""
-    width = (PAGE_W - 2 * MARGIN - 32) * lines * 0.95
-    if pdf.get_string_width(text) <= width:
-        return text
-    while text and pdf.get_string_width(text + "…") > width:
-        text = text[: max(len(text) - 8, 0)]
-    return text.rstrip() + "…"
+def wrap(pdf: FPDF, text: str, width: float, max_lines: int | None = None) -> list[str]:
+    """`text` in lines at most `width` wide in the current font, broken at ordinary spaces only.
+
+    fpdf2's multi_cell honours no-break spaces but writes them as ordinary ones; printing our own
+    lines with cell() keeps U+00A0 and U+202F in the file, so the PDF's text is the pack's text.
+    """
+    lines: list[str] = []
+    for paragraph in clean(text).split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if pdf.get_string_width(candidate) <= width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            line = word
+            while len(line) > 1 and pdf.get_string_width(line) > width:  # a word wider than the box
+                cut = len(line) - 1
+                while cut > 1 and pdf.get_string_width(line[:cut]) > width:
+                    cut -= 1
+                lines.append(line[:cut])
+                line = line[cut:]
+        lines.append(line)
+    if max_lines is not None and len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and pdf.get_string_width(last + "…") > width:
+            last = last[:-1]
+        lines = [*lines[: max_lines - 1], last.rstrip() + "…"]
+    return lines
+
+
+def para(
+    pdf: FPDF, text: str, x: float, y: float, width: float, line_h: float, max_lines: int | None = None
+) -> float:
+    """Print `text` wrapped in the box starting at (x, y); returns the y under it."""
+    for line in wrap(pdf, text, width, max_lines):
+        pdf.set_xy(x, y)
+        pdf.cell(width, line_h, line)
+        y += line_h
+    return y
 
 
 def _accent_bar(pdf: _Pack) -> None:
@@ -110,10 +141,9 @@ def _accent_bar(pdf: _Pack) -> None:
     pdf.rect(0, 0, PAGE_W, 2.5, style="F")
 
 
-def _page_title(pdf: _Pack, title: str) -> None:
+def _page_title(pdf: _Pack, title: str) -> float:
     pdf.style(20, bold=True)
-    pdf.set_xy(MARGIN, 8)
-    pdf.multi_cell(PAGE_W - 2 * MARGIN, 9, clean(title), align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return para(pdf, title, MARGIN, 8, PAGE_W - 2 * MARGIN, 9, max_lines=2)
 
 
 def _tiles(pdf: _Pack, metrics: tuple[Metric, ...], y: float) -> float:
@@ -125,31 +155,37 @@ def _tiles(pdf: _Pack, metrics: tuple[Metric, ...], y: float) -> float:
         pdf.set_fill_color(*_rgb(TILE))
         pdf.rect(x, top, width, 22, style="F", round_corners=True, corner_radius=2)
         pdf.style(9, MUTED)
-        pdf.set_xy(x + 3, top + 2.5)
-        pdf.cell(width - 6, 5, clean(metric.label).replace("\n", " "))
+        para(pdf, metric.label.replace("\n", " "), x + 3, top + 2.5, width - 6, 5, max_lines=1)
         pdf.style(18, bold=True)
+        value = wrap(pdf, metric.value.replace("\n", " "), width - 6, max_lines=1)[0]
         pdf.set_xy(x + 3, top + 9)
-        value = clean(metric.value)
         pdf.cell(pdf.get_string_width(value) + 1, 9, value)
         if metric.delta:
             colour = MUTED if metric.good is None else GOOD if metric.good else BAD
             pdf.style(10, colour, bold=True)
-            pdf.cell(width - 6 - pdf.get_string_width(value), 9, " " + clean(metric.delta))
+            room = width - 7 - pdf.get_string_width(value)
+            if room > 5:
+                pdf.cell(room, 9, wrap(pdf, " " + clean(metric.delta), room, max_lines=1)[0])
     return y + ((len(metrics) + per_row - 1) // per_row) * 25
 
 
-def _bullets(pdf: _Pack, items: tuple[str, ...], x: float, y: float, w: float) -> None:
+def _bullets(pdf: _Pack, items: tuple[str, ...], x: float, y: float, w: float, bottom: float) -> float:
     size = 13 if len(items) <= 5 else 11
     if w < 150:
         size -= 1
-    pdf.set_y(y)
+    line_h = size * 0.5
     for item in items:
-        pdf.style(size, ACCENT, bold=True)
-        pdf.set_x(x)
-        pdf.cell(5, size * 0.5, "•")
         pdf.style(size)
-        pdf.multi_cell(w - 5, size * 0.5, clean(item).replace("\n", " "), align=Align.L, new_x=XPos.LEFT)
-        pdf.set_y(pdf.get_y() + size * 0.22)
+        lines = wrap(pdf, item.replace("\n", " "), w - 5)
+        if y + line_h > bottom:
+            break  # the slide is full: the PowerPoint would overflow here too
+        pdf.style(size, ACCENT, bold=True)
+        pdf.set_xy(x, y)
+        pdf.cell(5, line_h, "•")
+        pdf.style(size)
+        room = max(int((bottom - y) // line_h), 1)
+        y = para(pdf, "\n".join(lines), x + 5, y, w - 5, line_h, max_lines=room) + size * 0.22
+    return y
 
 
 def _chart(pdf: _Pack, s: Slide, part, box: tuple[float, float, float, float]) -> None:
@@ -159,8 +195,7 @@ def _chart(pdf: _Pack, s: Slide, part, box: tuple[float, float, float, float]) -
         pdf.set_fill_color(*_rgb(TILE))
         pdf.rect(x, y, w, 24, style="F")
         pdf.style(12, MUTED)
-        pdf.set_xy(x + 4, y + 4)
-        pdf.multi_cell(w - 8, 6, chart_missing(s, pdf.b.lang), align=Align.L)
+        para(pdf, chart_missing(s, pdf.b.lang), x + 4, y + 4, w - 8, 6, max_lines=3)
         return
     pw, ph = png_size(png)
     scale = min(w / pw, h / ph)
@@ -170,42 +205,57 @@ def _chart(pdf: _Pack, s: Slide, part, box: tuple[float, float, float, float]) -
     )
 
 
-def _table(pdf: _Pack, s: Slide, box: tuple[float, float, float, float]) -> None:
+def _row(
+    pdf: _Pack,
+    values: list[str],
+    x: float,
+    y: float,
+    widths: list[float],
+    size: float,
+    header: bool,
+    fill: str | None,
+) -> float:
+    """One table row (cells wrapped, 8 lines at most); returns its height. Drawn only when y >= 0."""
+    pdf.style(size, bold=header)
+    line_h = size * 0.5
+    cells = [wrap(pdf, v, wd - 3, max_lines=8) for v, wd in zip(values, widths, strict=True)]
+    height = max(len(c) for c in cells) * line_h + 2.4
+    if y < 0:
+        return height
+    if fill:
+        pdf.set_fill_color(*_rgb(fill))
+        pdf.rect(x, y, sum(widths), height, style="F")
+    for lines, wd in zip(cells, widths, strict=True):
+        para(pdf, "\n".join(lines), x + 1.5, y + 1.2, wd - 3, line_h)
+        x += wd
+    pdf.set_draw_color(*_rgb(RULE))
+    pdf.set_line_width(0.2)
+    pdf.line(x - sum(widths), y + height, x, y + height)
+    return height
+
+
+def _table(pdf: _Pack, s: Slide, box: tuple[float, float, float, float]) -> float:
+    """The slide's table from the top of `box`, continued on new pages (title and header row
+    repeated) when it is longer than the page; returns the y under it."""
     x, y, w, _ = box
     headers, rows = table_cells(s.table)
     if not rows:
         pdf.style(12, MUTED)
-        pdf.set_xy(x, y)
-        pdf.cell(w, 8, t("briefing_render.slide.empty_table", pdf.b.lang))
-        return
+        return para(pdf, t("briefing_render.slide.empty_table", pdf.b.lang), x, y, w, 8)
     size = 10 if len(rows) <= 15 else 9
-    pdf.style(size)
-    pdf.set_xy(x, y)
-    left = pdf.l_margin
-    pdf.set_left_margin(x)  # fpdf2 aligns a left table on the left margin
-    pdf.continued = clean(s.title)
-    pdf.set_draw_color(*_rgb(RULE))
-    pdf.set_fill_color(255, 255, 255)  # fpdf2 fills the rows between stripes with the current colour
-    with pdf.table(
-        col_widths=column_weights(headers, rows),
-        width=w,
-        align=Align.L,
-        text_align=Align.L,
-        line_height=size * 0.55,
-        padding=(1.2, 1.5),
-        borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-        headings_style=FontFace(emphasis="BOLD", color=_rgb(INK), fill_color=_rgb(HEADER_FILL)),
-        cell_fill_color=_rgb(STRIPE),
-        cell_fill_mode=TableCellFillMode.EVEN_ROWS,
-        repeat_headings=1,
-        markdown=False,
-    ) as table:
-        for values in [headers, *rows]:
-            row = table.row()
-            for value in values:
-                row.cell(value)
-    pdf.continued = None
-    pdf.set_left_margin(left)
+    weights = column_weights(headers, rows)
+    widths = [w * wt / sum(weights) for wt in weights]
+    bottom = FOOTER_TOP - 3
+    y += _row(pdf, headers, x, y, widths, size, True, HEADER_FILL)
+    for i, values in enumerate(rows):
+        height = _row(pdf, values, x, -1, widths, size, False, None)
+        if y + height > bottom:
+            pdf.continued = clean(s.title)
+            pdf.add_page()
+            pdf.continued = None
+            y = 30 + _row(pdf, headers, x, 30, widths, size, True, HEADER_FILL)
+        y += _row(pdf, values, x, y, widths, size, False, STRIPE if i % 2 else None)
+    return y
 
 
 def _commentary(pdf: _Pack, text: str, top: float | None = None) -> float:
@@ -213,7 +263,7 @@ def _commentary(pdf: _Pack, text: str, top: float | None = None) -> float:
     new page when it does not fit); returns its top."""
     pdf.style(9.5, INK)
     width = PAGE_W - 2 * MARGIN - 6
-    lines = pdf.multi_cell(width, 4.6, text, dry_run=True, output="LINES")
+    lines = wrap(pdf, text, width, max_lines=12)
     height = 7 + len(lines) * 4.6 + 3
     if top is None:
         top = FOOTER_TOP - 3 - height
@@ -226,49 +276,42 @@ def _commentary(pdf: _Pack, text: str, top: float | None = None) -> float:
     pdf.set_xy(MARGIN + 3, top + 2)
     pdf.cell(width, 4.5, t("briefing_render.slide.commentary", pdf.b.lang))
     pdf.style(9.5, INK)
-    pdf.set_xy(MARGIN + 3, top + 7)
-    pdf.multi_cell(width, 4.6, text, align=Align.L)
+    para(pdf, "\n".join(lines), MARGIN + 3, top + 7, width, 4.6)
     return top
 
 
 def _title_page(pdf: _Pack, s: Slide, b: Briefing) -> None:
     pdf.set_fill_color(*_rgb(ACCENT))
     pdf.rect(0, 0, 8, PAGE_H, style="F")
+    x, w = MARGIN + 4, PAGE_W - 2 * MARGIN - 4
     pdf.style(28, bold=True)
-    pdf.set_xy(MARGIN + 4, 34)
-    pdf.multi_cell(PAGE_W - 2 * MARGIN - 4, 12, clean(s.title or b.title), align=Align.L, new_x=XPos.LMARGIN)
+    y = para(pdf, s.title or b.title, x, 34, w, 12, max_lines=3)
     pdf.style(16, MUTED)
-    pdf.set_x(MARGIN + 4)
-    sub = clean(s.subtitle) or clean(f"{b.organisation} — {b.period}")
-    pdf.multi_cell(PAGE_W - 2 * MARGIN - 4, 8, sub, align=Align.L, new_x=XPos.LMARGIN)
+    y = para(pdf, s.subtitle or f"{b.organisation} — {b.period}", x, y + 1, w, 8, max_lines=2)
     pdf.style(11, MUTED)
-    pdf.set_xy(MARGIN + 4, pdf.get_y() + 2)
-    pdf.cell(0, 6, generated_line(b), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    y = para(pdf, generated_line(b), x, y + 2, w, 6)
     if s.bullets:
-        _bullets(pdf, s.bullets, MARGIN + 4, pdf.get_y() + 4, PAGE_W - 2 * MARGIN - 4)
+        y = _bullets(pdf, s.bullets, x, y + 4, w, FOOTER_TOP - 50)
     pdf.style(12, bold=True)
-    pdf.set_xy(MARGIN + 4, pdf.get_y() + 8)
-    pdf.cell(0, 7, t("briefing_render.title.filters", b.lang), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    y = para(pdf, t("briefing_render.title.filters", b.lang), x, y + 6, w, 7)
     pdf.style(11)
     for line in filter_lines(b):
-        pdf.set_x(MARGIN + 4)
-        pdf.multi_cell(PAGE_W - 2 * MARGIN - 4, 6, line, align=Align.L, new_x=XPos.LMARGIN)
+        y = para(pdf, line, x, y, w, 6, max_lines=3)
     if b.link:
         pdf.style(8, ACCENT)
-        pdf.set_xy(MARGIN + 4, FOOTER_TOP - 10)
-        link = b.link if b.link.startswith(("http://", "https://")) else ""
-        pdf.multi_cell(PAGE_W - 2 * MARGIN - 4, 4, clean(b.link), link=link, align=Align.L)
+        link = clean(b.link)
+        top = FOOTER_TOP - 3 - 4 * len(wrap(pdf, link, w, max_lines=3))
+        para(pdf, link, x, top, w, 4, max_lines=3)
+        if link.startswith(("http://", "https://")):
+            pdf.link(x, top, w, FOOTER_TOP - 3 - top, link)
 
 
 def _content_page(pdf: _Pack, s: Slide) -> None:
     _accent_bar(pdf)
-    _page_title(pdf, s.title)
-    y = pdf.get_y()
+    y = _page_title(pdf, s.title)
     if s.subtitle:
         pdf.style(12, MUTED)
-        pdf.set_x(MARGIN)
-        pdf.multi_cell(PAGE_W - 2 * MARGIN, 6, clean(s.subtitle), align=Align.L, new_x=XPos.LMARGIN)
-        y = pdf.get_y()
+        y = para(pdf, s.subtitle, MARGIN, y, PAGE_W - 2 * MARGIN, 6, max_lines=2)
     y += 3
     if s.metrics:
         y = _tiles(pdf, s.metrics, y) + 3
@@ -285,16 +328,17 @@ def _content_page(pdf: _Pack, s: Slide) -> None:
     if layout.chart and s.chart is not None:
         _chart(pdf, s, layout.chart, at(layout.chart))
     if layout.bullets:
-        bx, by, bw, _ = at(layout.bullets)
-        _bullets(pdf, s.bullets, bx, by, bw)
+        bx, by, bw, bh = at(layout.bullets)
+        _bullets(pdf, s.bullets, bx, by, bw, by + bh)
     if layout.table:
-        _table(pdf, s, at(layout.table))
+        end = _table(pdf, s, at(layout.table))
         if commentary:
-            _commentary(pdf, commentary, top=pdf.get_y() + 6)
+            _commentary(pdf, commentary, top=end + 6)
 
 
 def render_pdf(b: Briefing) -> bytes:
     """The pack as PDF bytes."""
+    prefetch(chart_jobs(b))
     pdf = _Pack(b)
     for s in b.slides:
         pdf.add_page()

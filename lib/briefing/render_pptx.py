@@ -18,7 +18,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
-from lib.briefing.images import png_size, try_chart_png
+from lib.briefing.images import png_size, prefetch, try_chart_png
 from lib.briefing.model import Briefing, Metric, Slide
 from lib.briefing.render_common import (
     ACCENT,
@@ -31,6 +31,7 @@ from lib.briefing.render_common import (
     STRIPE,
     TILE,
     body_layout,
+    chart_jobs,
     chart_missing,
     chart_width_px,
     clean,
@@ -322,6 +323,7 @@ def render_pptx(b: Briefing) -> bytes:
     props.title, props.author, props.language = clean(b.title)[:255], clean(b.generated_by)[:255], b.lang
     props.subject = clean(f"{b.organisation} — {b.period}")[:255]
     props.keywords = "Vigie"
+    prefetch(chart_jobs(b))
     planned = _plan(b)
     for n, (s, part, table_page) in enumerate(planned, start=1):
         slide = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY])
