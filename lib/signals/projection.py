@@ -25,7 +25,7 @@ import numpy as np
 
 from lib.periods import next_period, truncate_date
 from lib.signals.detectors import Context, Fired, severity_of, trend_z
-from lib.signals.robust import count, normal_cdf, theil_sen
+from lib.signals.robust import count, nanmedian, normal_cdf, theil_sen
 
 Z80 = 1.2816  # the 80 % two-sided interval shown with projections
 DAMPING = 0.9  # a trend fades by this factor each period ahead (damped trend: a slope seen over a few
@@ -73,8 +73,7 @@ def _line(ctx: Context, n_w: int, trend_z_min: float) -> tuple[np.ndarray, ...]:
         slope[trending] = np.nan_to_num(theil_sen(win[trending])[0])
     pos = np.arange(n_w) - (n_w - 1)
     finite = ~np.isnan(win)
-    with np.errstate(invalid="ignore"):
-        level = np.nanmedian(np.where(finite, win - slope[..., None] * pos, np.nan), axis=-1)
+    level = nanmedian(np.where(finite, win - slope[..., None] * pos, np.nan))  # NaN for an empty window
     sxx = n_w * (n_w * n_w - 1) / 12.0
     return level, slope, np.where(slope != 0, 1 / sxx, 0.0), n
 

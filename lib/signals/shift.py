@@ -114,7 +114,8 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
                 sub = rows[need]
                 spread = HISTORY_SHARE * _history_spread(ctx, sub, t, t - h_max)
                 bz[need], bl[need], sp[need], sg[need] = _shift_scan(*(a[sub] for a in now), spread, p)
-            big = np.nan_to_num(-bz * sp) >= p["min_band"] * ctx.band[rows, t]
+            with np.errstate(invalid="ignore"):  # inf × 0 where no test ran: NaN, then not big
+                big = np.nan_to_num(-bz * sp) >= p["min_band"] * ctx.band[rows, t]
             bz = np.where(big, bz, np.inf)
             cand = bz <= -thresholds[rows, t]
             if cand.any():
