@@ -221,6 +221,23 @@ def draft_from_signal(row: Mapping[str, object], message: str, lang: str) -> dic
     }
 
 
+def draft_values(draft: Mapping[str, object], services: Sequence[str], kpis: Sequence[str]) -> dict:
+    """The create form's fields a draft (from a signal card or an Explore point) may prefill: names the
+    dataset has, dates, known codes and text; anything else is left to its default."""
+    out: dict[str, object] = {}
+    for field in EDITABLE:
+        value = draft.get(field)
+        if field == "service" and value in services or field == "kpi" and value in kpis:
+            out[field] = value
+        elif field in ("start", "due") and isinstance(value, date):
+            out[field] = value.date() if isinstance(value, datetime) else value
+        elif field == "status" and value in STATUSES or field == "priority" and value in PRIORITIES:
+            out[field] = value
+        elif field in ("title", "description", "owner", "expected_effect") and isinstance(value, str):
+            out[field] = value
+    return out
+
+
 def value_text(field: str, value: object, lang: str) -> str:
     """A field's value as a person reads it (translated codes, local dates, '—' for nothing)."""
     if value is None or value == "":

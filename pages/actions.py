@@ -152,11 +152,9 @@ for key, value in _blank().items():
     ss.setdefault(C + key, value)
 draft = ui.take_draft()
 if draft:
-    _fill(C, _blank())
-    ss[C + "service"] = draft.get("service") if draft.get("service") in services else None
-    ss[C + "kpi"] = draft.get("kpi") if draft.get("kpi") in kpis else None
-    ss[C + "title"] = draft.get("title") or ""
+    _fill(C, {**_blank(), **A.draft_values(draft, services, kpis)})
     ss[C + "signal"] = draft.get("signal")
+    ss[C + "open"] = True
     ss.pop(C + "outcome", None)
 
 everything = store.actions_frame(ds.slug)
@@ -172,10 +170,10 @@ for col, key in zip(st.columns(4), ("open", "overdue", "due_this_month", "done")
     col.metric(t(f"actions_page.count.{key}", lang), fmt_int(counts[key], lang))
 
 outcome = ss.pop(C + "outcome", None)
+# The expander's open state is the session's (keyed): it stays open while the user works in it, and
+# opens by itself for a draft from a signal.
 with st.expander(
-    t("actions_page.create.title", lang),
-    icon=":material/add_task:",
-    expanded=bool(draft) or (outcome is not None and outcome[0] == "refused"),
+    t("actions_page.create.title", lang), icon=":material/add_task:", key=C + "open", on_change="rerun"
 ):
     if signal := ss.get(C + "signal"):
         st.info(md_escape(t("actions_page.create.from_signal", lang, message=signal["message"])))
@@ -480,31 +478,28 @@ if conflict and conflict[0].current.id == picked:
             t("actions_page.conflict.take_theirs", lang), icon=":material/download:", on_click=_take_theirs
         )
 
-c_left, c_right = st.columns([3, 2], gap="large")
-with c_left:
-    st.markdown(f"**{t('actions_page.comments.title', lang)}**")
-    comments = store.comments(picked)
-    if not comments:
-        st.caption(t("actions_page.comments.none", lang))
-    for comment in comments:
-        with st.container(border=True):
-            st.caption(md_escape(f"{comment.created_by} · {fmt_datetime(comment.created_at, lang)}"))
-            st.markdown(md_escape(comment.text))
-    with st.form("_comment_form", border=False):
-        st.text_area(t("actions_page.comments.new", lang), key="_cm_text", height=80)
-        st.form_submit_button(
-            t("actions_page.comments.add", lang),
-            icon=":material/add_comment:",
-            on_click=ui.attempt,
-            args=("comment", _comment),
-        )
-    ui.author_prompt("comment", lang)
-    if issues := ss.pop("_cm_outcome", None):
-        _issues(issues)
-with c_right:
-    st.markdown(f"**{t('actions_page.history.title', lang)}**")
-    history = A.history_frame(store.history(picked), lang)
-    if history.is_empty():
-        st.caption(t("actions_page.history.none", lang))
-    else:
-        st.dataframe(history.rename(A.headers(lang, history.columns)), hide_index=True, width="stretch")
+st.markdown(f"**{t('actions_page.comments.title', lang)}**")
+comments = store.comments(picked)
+if not comments:
+    st.caption(t("actions_page.comments.none", lang))
+for comment in comments:
+    with st.container(border=True):
+        st.caption(md_escape(f"{comment.created_by} · {fmt_datetime(comment.created_at, lang)}"))
+        st.markdown(md_escape(comment.text))
+with st.form("_comment_form", border=False):
+    st.text_area(t("actions_page.comments.new", lang), key="_cm_text", height=80)
+    st.form_submit_button(
+        t("actions_page.comments.add", lang),
+        icon=":material/add_comment:",
+        on_click=ui.attempt,
+        args=("comment", _comment),
+    )
+ui.author_prompt("comment", lang)
+if issues := ss.pop("_cm_outcome", None):
+    _issues(issues)
+st.markdown(f"**{t('actions_page.history.title', lang)}**")
+history = A.history_frame(store.history(picked), lang)
+if history.is_empty():
+    st.caption(t("actions_page.history.none", lang))
+else:
+    st.dataframe(history.rename(A.headers(lang, history.columns)), hide_index=True, width="stretch")

@@ -117,8 +117,8 @@ for row in found.head(shown).iter_rows(named=True):
         sentence = message(row, lang, units.get(row["kpi"]) or "")
         text.markdown(md_escape(sentence))
         link = raw.with_(services=(row["service"],), kpis=(row["kpi"],))
-        go, act = text.columns([1, 1], gap="small", width=520)
-        go.page_link(
+        links = text.container(horizontal=True, vertical_alignment="center", gap="medium")
+        links.page_link(
             "pages/explore.py",
             label=t("signals_page.open", lang),
             icon=":material/query_stats:",
@@ -126,7 +126,7 @@ for row in found.head(shown).iter_rows(named=True):
         )
         if row["polarity"] == "bad":
             # A warning calls for a corrective action: the Actions page's form, prefilled from it.
-            if act.button(
+            if links.button(
                 t("actions_page.from_signal", lang),
                 icon=":material/add_task:",
                 key=f"_act_{row['kind']}_{row['service']}_{row['kpi']}_{row['period']}",

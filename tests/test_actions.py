@@ -255,6 +255,29 @@ def test_draft_from_a_signal(lang, title):
     }
 
 
+@pytest.mark.parametrize(
+    ("draft", "expected"),
+    [
+        # An Explore point: service, KPI and its period as the start.
+        (
+            {"service": "RH", "kpi": "Délai", "start": date(2026, 2, 1)},
+            {"service": "RH", "kpi": "Délai", "start": date(2026, 2, 1)},
+        ),
+        # Names the dataset does not have, wrong types and unknown codes are dropped, not guessed.
+        (
+            {"service": "Marketing", "kpi": None, "start": "2026-02-01", "status": "closed", "title": 3},
+            {},
+        ),
+        (
+            {"due": datetime(2026, 4, 1, 12, tzinfo=UTC), "priority": "high", "owner": "Léa", "signal": {}},
+            {"due": date(2026, 4, 1), "priority": "high", "owner": "Léa"},
+        ),
+    ],
+)
+def test_draft_values(draft, expected):
+    assert A.draft_values(draft, ["RH", "Finances"], ["Délai"]) == expected
+
+
 def test_conflict_rows_show_start_theirs_and_yours_in_form_order():
     theirs = {"status": ("planned", "done"), "due": (date(2026, 4, 1), None), "title": ("A", "B")}
     mine = {"status": "in_progress", "due": date(2026, 5, 1), "title": "A"}

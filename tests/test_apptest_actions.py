@@ -352,3 +352,22 @@ def test_create_from_a_signal_lands_on_the_form_prefilled(db, lang):
     assert action.signal is not None and action.signal.message.startswith(f"{kpi} — {service}")
     assert action.signal.kind in title or t(f"signals.kind.{action.signal.kind}", lang) in title
     assert 0 < action.signal.severity <= 1
+
+
+def test_a_draft_prefills_the_form_once(db):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.run()
+    # What Explore leaves when a point is picked: its service, KPI and period.
+    at.session_state["_action_draft"] = {"service": "RH", "kpi": "Effectif", "start": date(2026, 2, 1)}
+    at.switch_page("pages/actions.py")
+    at.run()
+    assert at.selectbox(key="_ac_service").value is None  # "RH" is not a service of the sample
+    assert at.selectbox(key="_ac_kpi").value == "Effectif"
+    assert at.date_input(key="_ac_start").value == date(2026, 2, 1)
+    assert "_action_draft" not in at.session_state
+    # Consumed once: a later run (a filter changed) neither applies it again nor loses the form.
+    at.radio(key="_af_scope").set_value("all").run()
+    assert at.selectbox(key="_ac_kpi").value == "Effectif" and at.date_input(key="_ac_start").value == date(
+        2026, 2, 1
+    )

@@ -1,0 +1,93 @@
+"""Real Chromium: an action created from a signal card, edited, commented, marked done and seen in the
+table, with the name asked once; the Actions page's accessibility is audited with every page's
+(tests/test_browser_foundation.py)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser_harness import goto, wait_ready
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+def _query(page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def _grid_texts(page) -> list[str]:
+    table = page.get_by_test_id("stDataFrame").first
+    table.scroll_into_view_if_needed()
+    cells = table.locator("[role=gridcell]")
+    cells.first.wait_for(state="attached")
+    return [cells.nth(i).inner_text() for i in range(cells.count())]
+
+
+def _metric(page, label: str) -> int:
+    box = page.get_by_test_id("stMetric").filter(has_text=label).first
+    return int(box.get_by_test_id("stMetricValue").inner_text())
+
+
+def test_an_action_from_a_signal_is_edited_commented_and_closed(page, server):
+    goto(page, f"{server.base}/signals?lang=en&from=2025-11&to=2026-10")
+    # The first warning card: its sentence reads "KPI — Service: …".
+    button = page.get_by_test_id("stMain").get_by_role("button", name="Create an action").first
+    card = button.locator(
+        "xpath=ancestor::div[.//div[@data-testid='stMarkdownContainer'][contains(., ' — ')]][1]"
+    )
+    sentence = card.get_by_test_id("stMarkdownContainer").filter(has_text=" — ").first.inner_text()
+    kpi, service = sentence.split(" — ")[0], sentence.split(" — ")[1].split(":")[0].strip()
+    button.click()
+    page.wait_for_url(re.compile(r".*/actions\?.*"))
+    wait_ready(page)
+    # The shared filters travel with it; the form opens prefilled from the signal.
+    assert _query(page)["from"] == ["2025-11"] and _query(page)["lang"] == ["en"]
+    page.get_by_text("Created from a signal:").first.wait_for()
+    title = page.get_by_label("Title").first
+    expect(title).to_have_value(re.compile(f" — {re.escape(kpi)}$"))
+    expect(page.get_by_label("Service", exact=True).first).to_have_value(service)
+    expect(page.get_by_label("KPI", exact=True).first).to_have_value(kpi)
+    title.fill("Browser: reinforce the team")
+    page.get_by_label("Owner").first.fill("Léa")
+    page.get_by_role("button", name="Create the action").click()
+    # No one signed in: a name is asked once, then the action is created with it.
+    page.get_by_label("Your name").fill("Ana Browser")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_text(re.compile(r"Action no\. \d+ created\.")).wait_for()
+    wait_ready(page)
+    number = page.get_by_text(re.compile(r"Action no\. \d+ created\.")).inner_text().split()[2]
+
+    # It is picked for follow-up below: edit it.
+    page.get_by_text("Created by Ana Browser").wait_for()
+    edit = page.get_by_test_id("stForm").nth(1)
+    edit.get_by_label("Owner").fill("Marc")
+    edit.get_by_role("button", name="Save the changes").click()
+    page.get_by_text("Changes saved (version 2).").wait_for()
+    wait_ready(page)
+
+    page.get_by_label("Add a comment").fill("Called the <b>team</b> on Monday")
+    page.get_by_role("button", name="Post the comment").click()
+    page.get_by_text("Called the <b>team</b> on Monday").wait_for()  # literally, not as HTML
+    assert page.locator("b", has_text="team").count() == 0
+    wait_ready(page)
+
+    before = {k: _metric(page, k) for k in ("Open", "Done")}
+    page.get_by_role("button", name="Mark done").click()
+    page.get_by_text("Changes saved (version 3).").wait_for()
+    wait_ready(page)
+    history = page.get_by_test_id("stDataFrame").last
+    history.scroll_into_view_if_needed()
+    expect(history.locator("[role=gridcell]").filter(has_text="Done")).to_have_count(1)
+
+    # Done, it leaves the open actions and shows among all of them.
+    assert _metric(page, "Open") == before["Open"] - 1 and _metric(page, "Done") == before["Done"] + 1
+    page.get_by_text("All", exact=True).click()
+    wait_ready(page)
+    texts = _grid_texts(page)
+    row = texts.index("Browser: reinforce the team")
+    assert texts[row - 1] == number and "Done" in texts[row : row + 8] and "Marc" in texts[row : row + 8]
+    assert page.get_by_test_id("stException").count() == 0
