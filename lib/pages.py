@@ -20,6 +20,8 @@ PAGES: tuple[Page, ...] = (
     Page("service", "pages/service.py", "/service", ":material/groups:"),
     Page("signals", "pages/signals.py", "/signals", ":material/notifications_active:"),
     Page("actions", "pages/actions.py", "/actions", ":material/task_alt:"),
+    Page("briefing", "pages/briefing.py", "/briefing", ":material/slideshow:"),
+    Page("present", "pages/present.py", "/present", ":material/co_present:", filters=False),
     Page("data", "pages/data.py", "/data", ":material/database:", filters=False),
 )
 PAGE_BY_KEY = {p.key: p for p in PAGES}
