@@ -8,9 +8,11 @@ polars/fastexcel (cells) and the raw XML of the workbook (no formula anywhere).
 from __future__ import annotations
 
 import io
+import logging
 import random
 import re
 import zipfile
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import altair as alt
@@ -22,12 +24,12 @@ from pptx import Presentation
 from pptx.util import Emu
 from pypdf import PdfReader
 
-from lib.briefing.images import png_size
+from lib.briefing.images import ChartImageError, chart_png, png_size
 from lib.briefing.model import Briefing, Metric, Slide, stem
-from lib.briefing.render_common import footer_filters
+from lib.briefing.render_common import clean, footer_filters, numeric_columns
 from lib.briefing.render_pdf import render_pdf
 from lib.briefing.render_pptx import render_pptx
-from lib.briefing.render_xlsx import render_xlsx
+from lib.briefing.render_xlsx import render_xlsx, sheet_names
 from lib.charts import gap_bars, status_bar, time_series
 from lib.fmt import fmt_percent, fmt_signed
 
@@ -103,7 +105,10 @@ def make_briefing(lang: str, *, groups: int = 3, appendix_rows: int = 12, seed: 
     rng = random.Random(seed)
     score = fmt_percent(0.724, lang)  # FR « 72,4 % » with a no-break space
     slides = [
-        Slide(kind="title", title=w["title"], subtitle=f"Organisation exemple — {w['period']}"),
+        # As the content builder makes it: the filters as bullets (printed once, under their heading).
+        Slide(
+            kind="title", title=w["title"], subtitle=f"{w['period']} · Élodie Martin", bullets=w["filters"]
+        ),
         Slide(
             kind="summary",
             title=w["summary"],
@@ -253,11 +258,29 @@ def test_pptx_footer_on_every_slide_and_filters_on_the_title_slide(pack):
             assert line in texts["Footer filters"]
     title = _shape_texts(prs.slides[0])
     assert title["Filters"].split("\n") == list(b.filters)
-    assert (
-        "Généré le 26 novembre 2026 10:05 UTC"
-        if b.lang == "fr"
-        else "Generated on 26 November 2026 10:05 UTC"
-    ) in ("\n".join(title.values()))
+    assert "Bullets" not in title  # the filters are not printed twice
+    assert title["Subtitle"] == b.slides[0].subtitle
+
+
+GENERATED = {
+    "fr": "Généré le 26 novembre 2026 10:05 UTC par Élodie Martin",
+    "en": "Generated on 26 November 2026 10:05 UTC by Élodie Martin",
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_title_without_subtitle_says_when_and_by_whom(lang):
+    b = make_briefing(lang)
+    extra = "Ordre du jour : point 1" if lang == "fr" else "Agenda: item 1"
+    cover = replace(b.slides[0], subtitle="", bullets=(*b.filters, extra))
+    b = replace(b, slides=(cover, b.slides[2]))
+    title = _shape_texts(Presentation(io.BytesIO(render_pptx(b))).slides[0])
+    assert title["Subtitle"] == GENERATED[lang]
+    assert title["Bullets"] == extra  # bullets other than the filters are kept
+    page = _pdf_pages(render_pdf(b))[0].replace("\n", " ")
+    assert GENERATED[lang] in page
+    assert extra in page
+    assert page.count(b.filters[0]) == 2  # under « Filters » and in the footer
 
 
 def test_pptx_text_from_data_is_plain_text(pack):
@@ -301,11 +324,9 @@ def test_pdf_text_keeps_accents_and_the_no_break_spaces_of_numbers(pack):
         assert "72,4\u00a0%" in text  # no-break space before %
         assert "1\u202f234,5 €" in text  # narrow no-break space between thousands
         assert "Revue de performance — Organisation exemple" in text
-        assert "Généré le 26 novembre 2026 10:05 UTC par Élodie Martin" in text
         assert "Commentaire" in text
     else:
         assert "72.4%" in text
-        assert "Generated on 26 November 2026 10:05 UTC by Élodie Martin" in text
     assert MARKUP in text  # printed, never interpreted
     assert "\u22121" in text  # a true minus sign
 
@@ -380,3 +401,157 @@ def test_xlsx_has_no_formula_and_frozen_headers(pack):
             ), name
             widths = [float(w) for w in re.findall(r'<col [^>]*width="([\d.]+)"', xml)]
             assert widths and all(8 <= w <= 95 for w in widths), (name, widths)
+
+
+# --- long tables, broken charts, nasty names ---------------------------------------------------------
+
+
+def _long_table(rows: int, seed: int = 3) -> pl.DataFrame:
+    rng = random.Random(seed)
+    return pl.DataFrame(
+        {
+            "Indicateur": [f"Indicateur n°{i:03d} — {rng.choice(KPIS)}" for i in range(rows)],
+            "Réalisé": [fmt_percent(rng.random(), "fr") for _ in range(rows)],
+            "Note": [("très " * rng.randint(0, 30)) + "long" for _ in range(rows)],
+        }
+    )
+
+
+@pytest.mark.parametrize("rows", [0, 1, 16, 45])
+def test_a_long_table_continues_on_the_next_pages_with_every_row_once(rows):
+    b = make_briefing("fr")
+    table = _long_table(rows)
+    b = replace(b, slides=(b.slides[0], Slide("appendix", "Annexe détaillée", table=table)))
+    prs = Presentation(io.BytesIO(render_pptx(b)))
+    shown = []
+    for i, slide in enumerate(list(prs.slides)[1:]):
+        assert slide.shapes.title.text_frame.text == ("Annexe détaillée" + (" (suite)" if i else ""))
+        grids = [sh.table for sh in slide.shapes if sh.has_table]
+        if rows == 0:
+            assert grids == [] and _shape_texts(slide)["TextBox 3"] == "Rien à signaler."
+            continue
+        cells = [[c.text for c in row.cells] for row in grids[0].rows]
+        assert cells[0] == table.columns  # the header row on every part
+        shown += cells[1:]
+    assert shown == [list(r) for r in table.iter_rows()]
+    n = len(prs.slides)
+    assert n == 2 if rows <= 1 else n >= 3  # 16 rows with long wrapped notes do not fit one slide
+    assert _shape_texts(list(prs.slides)[-1])["Footer page"] == f"Page {n} / {n}"
+
+    pages = _pdf_pages(render_pdf(b))
+    text = " ".join(p.replace("\n", " ") for p in pages)
+    for name in table.get_column("Indicateur"):
+        assert text.count(name + " ") == 1, name
+    assert (len(pages) > 2) == (rows >= 45)
+    for k, page in enumerate(pages[1:], start=2):
+        assert f"Page {k} / {len(pages)}" in page
+        assert b.filters[0] in page
+        if rows:
+            assert "Indicateur Réalisé Note" in page  # header repeated
+        if k > 2:
+            assert page.startswith("Annexe détaillée (suite)")
+
+
+def _invalid_chart():
+    return alt.Chart(alt.Data(values=[{"a": 1}])).mark_point(size="big").encode(x="a:Q")
+
+
+class _Exploding:
+    def to_dict(self, *args, **kwargs):
+        raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize("build", [_invalid_chart, _Exploding], ids=["invalid-spec", "to_dict-raises"])
+def test_a_chart_that_cannot_be_drawn_leaves_a_placeholder_and_a_warning(build, caplog):
+    try:
+        chart = build()
+    except Exception:  # debug mode may refuse the spec at construction: build it unchecked
+        with alt.utils.schemapi.debug_mode(False):
+            chart = build()
+    b = make_briefing("en")
+    broken = replace(b.slides[3], chart=chart, chart_alt="Gap to target of Human resources")
+    b = replace(b, slides=(b.slides[0], broken, b.slides[4]))
+    with caplog.at_level(logging.WARNING, logger="lib.briefing.images"):
+        pptx, pdf = render_pptx(b), render_pdf(b)
+    assert any("not drawn" in r.getMessage() for r in caplog.records)
+    expected = "Chart unavailable: Gap to target of Human resources"
+    prs = Presentation(io.BytesIO(pptx))
+    assert _shape_texts(prs.slides[1])["Chart unavailable"] == expected
+    assert [sh for sh in prs.slides[1].shapes if sh.shape_type == 13] == []
+    assert [sh.shape_type for sh in prs.slides[2].shapes].count(13) == 1  # the next chart is drawn
+    assert expected in _pdf_pages(pdf)[1]
+    with pytest.raises(ChartImageError):
+        chart_png(chart, width_px=400)
+
+
+@pytest.mark.parametrize(("width", "scale"), [(300, 1.0), (640, 2.0), (1000, 2.0), (500, 1.5)])
+def test_chart_png_is_exactly_as_wide_as_asked(width, scale):
+    chart = gap_chart("fr", 5, "Écart à l'objectif")
+    png = chart_png(chart, width_px=width, scale=scale)
+    w, h = png_size(png)
+    assert w == round(width * scale)
+    assert 50 * scale < h < 600 * scale
+    assert chart_png(chart, width_px=width, scale=scale) is png  # cached for the other format
+    with pytest.raises(ChartImageError):
+        chart_png(chart, width_px=10)
+
+
+@pytest.mark.parametrize(
+    ("names", "taken", "expected"),
+    [
+        (["Indicateurs"], {"Filtres"}, ["Indicateurs"]),
+        (["Filtres", "filtres"], {"Filtres"}, ["Filtres (2)", "filtres (3)"]),
+        (["a/b:c*d?e[f]g\\h"], set(), ["a-b-c-d-e-f-g-h"]),
+        (["x" * 40, "x" * 40], set(), ["x" * 31, "x" * 27 + " (2)"]),
+        (["", "'quoted'", "History"], set(), ["Sheet", "quoted", "History (2)"]),
+        (["=cmd", "Ligne\nsuite"], set(), ["=cmd", "Ligne suite"]),
+    ],
+)
+def test_sheet_names_are_valid_and_distinct(names, taken, expected):
+    assert sheet_names(names, taken) == expected
+
+
+def test_xlsx_with_awkward_sheets_and_cells():
+    b = make_briefing("en")
+    tables = {
+        "Filters": pl.DataFrame({"a": ["=1+1"]}),
+        "Nested": pl.DataFrame({"v": [[1, 2], [3]], "t": ["ok\x00\x07", "-5"], "d": [date(2026, 10, 1)] * 2}),
+        "Empty": pl.DataFrame(),
+        "No rows": pl.DataFrame({"x": pl.Series([], dtype=pl.String)}),
+    }
+    sheets = pl.read_excel(io.BytesIO(render_xlsx(replace(b, tables=tables))), sheet_id=0)
+    assert list(sheets) == ["Filters", "Filters (2)", "Nested", "Empty", "No rows"]
+    assert sheets["Filters (2)"].get_column("a").to_list() == ["'=1+1"]
+    nested = sheets["Nested"]
+    assert nested.get_column("v").to_list() == ["[1, 2]", "[3]"]
+    assert nested.get_column("t").to_list() == ["ok", "'-5"]
+    assert nested.get_column("d").to_list() == [date(2026, 10, 1)] * 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a\x00b\x07c", "abc"),
+        ("line\r\nnext\rthird", "line\nnext\nthird"),
+        ("tab\there", "tab here"),
+        ("72,4\u00a0% · 1\u202f234", "72,4\u00a0% · 1\u202f234"),
+        ("e\u0301te\u0301", "été"),
+        (None, ""),
+        (12.5, "12.5"),
+    ],
+)
+def test_clean_keeps_text_and_drops_control_characters(raw, expected):
+    assert clean(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([["Admissions", "44,2 €", "−16,3 %", ""]], [False, True, True, False]),
+        ([["a", "+5"], ["b", "x"]], [False, False]),
+        ([["1 oct. 2026", ""], ["", "-3"]], [True, True]),
+        ([], []),
+    ],
+)
+def test_numeric_columns_are_right_aligned(rows, expected):
+    assert numeric_columns(rows) == expected

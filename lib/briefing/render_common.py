@@ -55,6 +55,23 @@ def filter_lines(b: Briefing) -> list[str]:
     return lines or [t("briefing_render.title.no_filters", b.lang)]
 
 
+def title_bullets(s: Slide, b: Briefing) -> tuple[str, ...]:
+    """The title slide's bullets less the filters, which the renderers print under their own heading."""
+    shown = set(filter_lines(b))
+    return tuple(x for x in s.bullets if clean(x) not in shown)
+
+
+def numeric_columns(rows: list[list[str]]) -> list[bool]:
+    """Columns whose every filled cell starts with a number (« 44,2 € », « −16,3 % »): right-aligned."""
+    if not rows:
+        return []
+    number = re.compile(r"^[+\-\u2212]?\d")
+    return [
+        any(r[i] for r in rows) and all(not r[i] or number.match(r[i]) for r in rows)
+        for i in range(len(rows[0]))
+    ]
+
+
 def footer_filters(b: Briefing) -> str:
     """Every filter on one line, for the footer of every page and slide."""
     return "  ·  ".join(line.replace("\n", " ") for line in filter_lines(b))

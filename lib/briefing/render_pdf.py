@@ -35,8 +35,10 @@ from lib.briefing.render_common import (
     filter_lines,
     footer_filters,
     generated_line,
+    numeric_columns,
     page_label,
     table_cells,
+    title_bullets,
 )
 from lib.i18n import t
 
@@ -126,12 +128,19 @@ def wrap(pdf: FPDF, text: str, width: float, max_lines: int | None = None) -> li
 
 
 def para(
-    pdf: FPDF, text: str, x: float, y: float, width: float, line_h: float, max_lines: int | None = None
+    pdf: FPDF,
+    text: str,
+    x: float,
+    y: float,
+    width: float,
+    line_h: float,
+    max_lines: int | None = None,
+    align: Align = Align.L,
 ) -> float:
     """Print `text` wrapped in the box starting at (x, y); returns the y under it."""
     for line in wrap(pdf, text, width, max_lines):
         pdf.set_xy(x, y)
-        pdf.cell(width, line_h, line)
+        pdf.cell(width, line_h, line, align=align)
         y += line_h
     return y
 
@@ -169,22 +178,29 @@ def _tiles(pdf: _Pack, metrics: tuple[Metric, ...], y: float) -> float:
     return y + ((len(metrics) + per_row - 1) // per_row) * 25
 
 
+BULLET_SIZES = (13, 12, 11, 10, 9)
+
+
 def _bullets(pdf: _Pack, items: tuple[str, ...], x: float, y: float, w: float, bottom: float) -> float:
-    size = 13 if len(items) <= 5 else 11
-    if w < 150:
-        size -= 1
-    line_h = size * 0.5
-    for item in items:
+    """The bullets in the largest size (13 pt down to 9 pt) that fits above `bottom`; at 9 pt what
+    still does not fit is cut with an ellipsis rather than printed over the footer."""
+    texts = [clean(item).replace("\n", " ") for item in items]
+    for size in BULLET_SIZES:
         pdf.style(size)
-        lines = wrap(pdf, item.replace("\n", " "), w - 5)
-        if y + line_h > bottom:
-            break  # the slide is full: the PowerPoint would overflow here too
+        line_h = size * 0.5
+        lines = [wrap(pdf, text, w - 5) for text in texts]
+        if y + sum(len(ls) * line_h + size * 0.22 for ls in lines) <= bottom:
+            break
+    for text_lines in lines:
+        room = int((bottom - y) // line_h)
+        if room < 1:
+            break
         pdf.style(size, ACCENT, bold=True)
         pdf.set_xy(x, y)
         pdf.cell(5, line_h, "•")
         pdf.style(size)
-        room = max(int((bottom - y) // line_h), 1)
-        y = para(pdf, "\n".join(lines), x + 5, y, w - 5, line_h, max_lines=room) + size * 0.22
+        shown = text_lines if len(text_lines) <= room else wrap(pdf, " ".join(text_lines), w - 5, room)
+        y = para(pdf, "\n".join(shown), x + 5, y, w - 5, line_h) + size * 0.22
     return y
 
 
@@ -214,6 +230,7 @@ def _row(
     size: float,
     header: bool,
     fill: str | None,
+    right: list[bool],
 ) -> float:
     """One table row (cells wrapped, 8 lines at most); returns its height. Drawn only when y >= 0."""
     pdf.style(size, bold=header)
@@ -225,8 +242,8 @@ def _row(
     if fill:
         pdf.set_fill_color(*_rgb(fill))
         pdf.rect(x, y, sum(widths), height, style="F")
-    for lines, wd in zip(cells, widths, strict=True):
-        para(pdf, "\n".join(lines), x + 1.5, y + 1.2, wd - 3, line_h)
+    for lines, wd, r in zip(cells, widths, right, strict=True):
+        para(pdf, "\n".join(lines), x + 1.5, y + 1.2, wd - 3, line_h, align=Align.R if r else Align.L)
         x += wd
     pdf.set_draw_color(*_rgb(RULE))
     pdf.set_line_width(0.2)
@@ -246,15 +263,16 @@ def _table(pdf: _Pack, s: Slide, box: tuple[float, float, float, float]) -> floa
     weights = column_weights(headers, rows)
     widths = [w * wt / sum(weights) for wt in weights]
     bottom = FOOTER_TOP - 3
-    y += _row(pdf, headers, x, y, widths, size, True, HEADER_FILL)
+    right = numeric_columns(rows)
+    y += _row(pdf, headers, x, y, widths, size, True, HEADER_FILL, right)
     for i, values in enumerate(rows):
-        height = _row(pdf, values, x, -1, widths, size, False, None)
+        height = _row(pdf, values, x, -1, widths, size, False, None, right)
         if y + height > bottom:
             pdf.continued = clean(s.title)
             pdf.add_page()
             pdf.continued = None
-            y = 30 + _row(pdf, headers, x, 30, widths, size, True, HEADER_FILL)
-        y += _row(pdf, values, x, y, widths, size, False, STRIPE if i % 2 else None)
+            y = 30 + _row(pdf, headers, x, 30, widths, size, True, HEADER_FILL, right)
+        y += _row(pdf, values, x, y, widths, size, False, STRIPE if i % 2 else None, right)
     return y
 
 
@@ -285,15 +303,15 @@ def _title_page(pdf: _Pack, s: Slide, b: Briefing) -> None:
     pdf.rect(0, 0, 8, PAGE_H, style="F")
     x, w = MARGIN + 4, PAGE_W - 2 * MARGIN - 4
     pdf.style(28, bold=True)
-    y = para(pdf, s.title or b.title, x, 34, w, 12, max_lines=3)
-    pdf.style(16, MUTED)
-    y = para(pdf, s.subtitle or f"{b.organisation} — {b.period}", x, y + 1, w, 8, max_lines=2)
-    pdf.style(11, MUTED)
-    y = para(pdf, generated_line(b), x, y + 2, w, 6)
-    if s.bullets:
-        y = _bullets(pdf, s.bullets, x, y + 4, w, FOOTER_TOP - 50)
+    y = para(pdf, s.title or b.title, x, 30, w, 12, max_lines=3)
+    pdf.style(15, MUTED)
+    # The content's subtitle says when and by whom; without one, say it here.
+    y = para(pdf, s.subtitle or generated_line(b), x, y + 2, w, 8, max_lines=2)
+    extra = title_bullets(s, b)
+    if extra:
+        y = _bullets(pdf, extra, x, y + 5, w, FOOTER_TOP - 60)
     pdf.style(12, bold=True)
-    y = para(pdf, t("briefing_render.title.filters", b.lang), x, y + 6, w, 7)
+    y = para(pdf, t("briefing_render.title.filters", b.lang), x, y + 8, w, 7)
     pdf.style(11)
     for line in filter_lines(b):
         y = para(pdf, line, x, y, w, 6, max_lines=3)

@@ -39,8 +39,10 @@ from lib.briefing.render_common import (
     filter_lines,
     footer_filters,
     generated_line,
+    numeric_columns,
     page_label,
     table_cells,
+    title_bullets,
 )
 from lib.i18n import t
 
@@ -114,24 +116,36 @@ def _footer(slide, b: Briefing, n: int, total: int) -> None:
     _text(page.text_frame, page_label(n, total, b.lang), size=9, colour=MUTED, align=PP_ALIGN.RIGHT)
 
 
+BULLET_SIZES = (18, 16, 14, 12, 11, 10)
+
+
+def _bullet_size(items: list[str], w: float, h: float) -> int:
+    """The largest size whose bullets fit in w × h inches, from an average glyph width of half an em
+    (PowerPoint files carry no layout: the text is measured here, roughly, or it would overflow)."""
+    for size in BULLET_SIZES:
+        per_line = max(int((w - 0.4) * 72 / (size * 0.5)), 8)
+        lines = sum(math.ceil(max(len(text), 1) / per_line) for text in items)
+        if lines * size * 1.2 / 72 + len(items) * 8 / 72 <= h:
+            return size
+    return BULLET_SIZES[-1]
+
+
 def _bullets(slide, items: tuple[str, ...], x: float, y: float, w: float, h: float) -> None:
     box = _box(slide, x, y, w, h)
     box.name = "Bullets"
     tf = box.text_frame
     tf.word_wrap = True
-    size = 18 if len(items) <= 3 else 16 if len(items) <= 5 else 14
-    if w < 6:
-        size -= 2
-    for i, item in enumerate(items):
+    texts = [clean(item).replace("\n", " ") for item in items]
+    size = _bullet_size(texts, w, h)
+    for i, text in enumerate(texts):
         para = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
         ppr = para._p.get_or_add_pPr()
         ppr.set("marL", str(Emu(Inches(0.28))))
         ppr.set("indent", str(-Emu(Inches(0.28))))
-        bullet = ppr.makeelement(qn("a:buChar"), {"char": "•"})
-        ppr.append(bullet)
+        ppr.append(ppr.makeelement(qn("a:buChar"), {"char": "•"}))
         para.space_after = Pt(8)
         run = para.add_run()
-        run.text = clean(item).replace("\n", " ")
+        run.text = text
         run.font.size = Pt(size)
         run.font.color.rgb = _rgb(INK)
 
@@ -217,6 +231,7 @@ def _table(slide, headers, rows, box, size: float, row_h: float, lang: str) -> N
     table.horz_banding = False
     for i, weight in enumerate(weights):
         table.columns[i].width = Inches(w * weight / total)
+    right = numeric_columns(rows)
     for r, values in enumerate([headers, *rows]):
         table.rows[r].height = Inches(row_h)
         for c, value in enumerate(values):
@@ -228,7 +243,7 @@ def _table(slide, headers, rows, box, size: float, row_h: float, lang: str) -> N
             cell.fill.fore_color.rgb = _rgb(HEADER_FILL if r == 0 else STRIPE if r % 2 == 0 else "FFFFFF")
             tf = cell.text_frame
             tf.clear()
-            _text(tf, value, size=size, bold=r == 0)
+            _text(tf, value, size=size, bold=r == 0, align=PP_ALIGN.RIGHT if right[c] else PP_ALIGN.LEFT)
 
 
 def _pages(s: Slide, box: tuple[float, float, float, float], table_part) -> list[tuple[list, float, int]]:
@@ -267,22 +282,24 @@ def _body_box(s: Slide) -> tuple[float, float, float, float]:
 
 def _title_slide(slide, s: Slide, b: Briefing) -> None:
     _rect(slide, 0, 0, 0.35, H, ACCENT).name = "Accent"
-    _title(slide, s.title or b.title, y=1.0, h=1.3, size=36)
-    sub = _box(slide, MARGIN, 2.4, W - 2 * MARGIN, 0.9)
-    _text(sub.text_frame, s.subtitle or f"{b.organisation} — {b.period}", size=20, colour=MUTED)
-    when = _box(slide, MARGIN, 3.2, W - 2 * MARGIN, 0.45)
-    _text(when.text_frame, generated_line(b), size=14, colour=MUTED)
-    y = 3.8
-    if s.bullets:
-        _bullets(slide, s.bullets, MARGIN, y, W - 2 * MARGIN, 0.45 * len(s.bullets))
-        y += 0.45 * len(s.bullets) + 0.1
+    _title(slide, s.title or b.title, y=0.8, h=1.4, size=36)
+    sub = _box(slide, MARGIN, 2.3, W - 2 * MARGIN, 0.5)
+    sub.name = "Subtitle"
+    # The content's subtitle says when and by whom; without one, say it here.
+    _text(sub.text_frame, s.subtitle or generated_line(b), size=20, colour=MUTED)
+    y = 3.0
+    extra = title_bullets(s, b)
+    if extra:
+        _bullets(slide, extra, MARGIN, y, W - 2 * MARGIN, 0.4 * len(extra))
+        y += 0.4 * len(extra) + 0.1
     head = _box(slide, MARGIN, y, W - 2 * MARGIN, 0.4)
     _text(head.text_frame, t("briefing_render.title.filters", b.lang), size=14, bold=True)
-    listing = _box(slide, MARGIN, y + 0.4, W - 2 * MARGIN, max(6.7 - y - 0.4, 0.4))
+    listing = _box(slide, MARGIN, y + 0.45, W - 2 * MARGIN, max(6.3 - y - 0.45, 0.4))
     listing.name = "Filters"
-    _text(listing.text_frame, "\n".join(filter_lines(b)), size=12)
+    _text(listing.text_frame, "\n".join(filter_lines(b)), size=14 if len(filter_lines(b)) <= 7 else 12)
     if b.link:
         link = _box(slide, MARGIN, 6.35, W - 2 * MARGIN, 0.35)
+        link.name = "Link"
         _text(link.text_frame, clean(b.link), size=9, colour=ACCENT)
         run = link.text_frame.paragraphs[0].runs[0]
         if b.link.startswith(("http://", "https://")):

@@ -48,11 +48,15 @@ def _safe(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def _as_text(value: object) -> str:
+    return clean(value.to_list() if isinstance(value, pl.Series) else value)
+
+
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:
     """Nested and object columns as text (Excel holds scalars), text cleaned of control characters,
     then neutralised."""
     out = frame.with_columns(
-        pl.col(name).map_elements(lambda v: clean(v), return_dtype=pl.String)
+        pl.col(name).map_elements(_as_text, return_dtype=pl.String)
         for name, dtype in frame.schema.items()
         if dtype.is_nested() or dtype == pl.Object
     )
