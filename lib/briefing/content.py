@@ -9,6 +9,7 @@ view) or else per strategic axis, actions overdue and due soon, appendix tables.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -38,7 +39,7 @@ NOTES = 3  # team notes quoted in a group's commentary
 NOTE_CHARS = 280
 LIST_NAMES = 8  # names listed in a filter line before "and N more"
 DUE_DAYS = 30
-_STATUS_ORDER = {"off": 0, "watch": 1, "on": 2, "none": 3}
+_BREAKS = re.compile(r"[ \t\n\r\f\v\u2028\u2029\x85]+")
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ def _pairs(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def _quote(text: str, lang: str) -> str:
-    text = " ".join(text.split())  # notes are typed text: one line, and never markup
+    # Typed text on one line (never markup); no-break spaces stay, French notes need them.
+    text = _BREAKS.sub(" ", text).strip()
     if len(text) > NOTE_CHARS:
         text = text[: NOTE_CHARS - 1].rstrip() + "…"
     return f"«\u00a0{text}\u00a0»" if lang == "fr" else f"“{text}”"
