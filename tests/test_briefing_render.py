@@ -555,3 +555,17 @@ def test_clean_keeps_text_and_drops_control_characters(raw, expected):
 )
 def test_numeric_columns_are_right_aligned(rows, expected):
     assert numeric_columns(rows) == expected
+
+
+def test_pptx_shapes_stay_on_the_slide_and_above_the_footer(pack):
+    _, pptx, _, _ = pack
+    prs = Presentation(io.BytesIO(pptx))
+    footer = Emu(int(6.78 * 914400))
+    for n, slide in enumerate(prs.slides, start=1):
+        for shape in slide.shapes:
+            height = sum(r.height for r in shape.table.rows) if shape.has_table else shape.height
+            assert shape.left >= 0 and shape.top >= 0, (n, shape.name)
+            assert shape.left + shape.width <= prs.slide_width + 10, (n, shape.name)
+            assert shape.top + height <= prs.slide_height, (n, shape.name)
+            if shape.name in ("Chart", "Table", "Bullets", "Metric"):
+                assert shape.top + height <= footer, (n, shape.name)

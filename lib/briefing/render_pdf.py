@@ -46,6 +46,7 @@ PAGE_W, PAGE_H = 297.0, 210.0  # mm, A4 landscape
 MARGIN = 14.0
 FOOTER_TOP = PAGE_H - 17.0  # the rule above the footer
 FONT = "DejaVu"
+CONTINUED_TOP = 24.0  # where a continuation page starts, under its title
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -78,8 +79,8 @@ class _Pack(FPDF):
     def header(self) -> None:
         if self.continued is not None:
             _accent_bar(self)
-            _page_title(self, t("briefing_render.slide.continued", self.b.lang, title=self.continued))
-            self.set_y(30)
+            end = _page_title(self, t("briefing_render.slide.continued", self.b.lang, title=self.continued))
+            self.set_y(max(end + 3, CONTINUED_TOP))
 
     def footer(self) -> None:
         self.set_draw_color(*_rgb(RULE))
@@ -271,7 +272,8 @@ def _table(pdf: _Pack, s: Slide, box: tuple[float, float, float, float]) -> floa
             pdf.continued = clean(s.title)
             pdf.add_page()
             pdf.continued = None
-            y = 30 + _row(pdf, headers, x, 30, widths, size, True, HEADER_FILL, right)
+            y = pdf.get_y()
+            y += _row(pdf, headers, x, y, widths, size, True, HEADER_FILL, right)
         y += _row(pdf, values, x, y, widths, size, False, STRIPE if i % 2 else None, right)
     return y
 
@@ -287,7 +289,7 @@ def _commentary(pdf: _Pack, text: str, top: float | None = None) -> float:
         top = FOOTER_TOP - 3 - height
     elif top + height > FOOTER_TOP - 3:
         pdf.add_page()
-        top = 30
+        top = CONTINUED_TOP
     pdf.set_fill_color(*_rgb(TILE))
     pdf.rect(MARGIN, top, PAGE_W - 2 * MARGIN, height, style="F")
     pdf.style(9, MUTED, bold=True)
