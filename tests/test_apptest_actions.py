@@ -5,12 +5,13 @@ loss, comments shown as text, mark done, the downloads' contents, and an action 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
@@ -163,7 +164,7 @@ def _seed_action(db: Store, **changes) -> int:
 def test_edit_saves_the_changes_and_the_history_shows_them(db):
     action_id = _seed_action(db)
     at = _open()
-    at.selectbox(key="_action_pick").set_value(action_id).run()
+    at.selectbox(key="_w_action_pick").set_value(action_id).run()
     assert at.text_input(key="_ae_title").value == "Réduire les délais"
     _fill(at, "_ae_", owner="Marc", status="in_progress")
     _click(at, "Save the changes")
@@ -184,7 +185,7 @@ def test_edit_saves_the_changes_and_the_history_shows_them(db):
 def test_a_conflicting_edit_is_refused_shown_and_nothing_is_lost(db):
     action_id = _seed_action(db, due=TODAY + timedelta(days=30))
     at = _open()
-    at.selectbox(key="_action_pick").set_value(action_id).run()
+    at.selectbox(key="_w_action_pick").set_value(action_id).run()
     # Bob saves between the moment the form was loaded and Ana's save.
     db.update_action(action_id, {"title": "Bob's title", "due": None}, expected_version=1, author="Bob")
     _fill(at, "_ae_", title="Ana's title", owner="Zoé")
@@ -224,7 +225,7 @@ def test_a_conflicting_edit_is_refused_shown_and_nothing_is_lost(db):
 def test_taking_their_version_loads_it_into_the_form(db):
     action_id = _seed_action(db)
     at = _open()
-    at.selectbox(key="_action_pick").set_value(action_id).run()
+    at.selectbox(key="_w_action_pick").set_value(action_id).run()
     db.update_action(action_id, {"owner": "Bob"}, expected_version=1, author="Bob")
     _fill(at, "_ae_", owner="Zoé")
     _click(at, "Save the changes")
@@ -235,7 +236,7 @@ def test_taking_their_version_loads_it_into_the_form(db):
 def test_comments_are_shown_as_text_oldest_first(db):
     action_id = _seed_action(db)
     at = _open()
-    at.selectbox(key="_action_pick").set_value(action_id).run()
+    at.selectbox(key="_w_action_pick").set_value(action_id).run()
     at.text_area(key="_cm_text").set_value("**Relancé** <script>x</script> [lien](http://x)")
     _click(at, "Post the comment")
     at.text_area(key="_cm_text").set_value("Deuxième")
@@ -255,7 +256,7 @@ def test_mark_done_closes_the_action(db):
     action_id = _seed_action(db)
     at = _open()
     assert _metrics(at)["Open"] == "1"
-    at.selectbox(key="_action_pick").set_value(action_id).run()
+    at.selectbox(key="_w_action_pick").set_value(action_id).run()
     _click(at, "Mark done")
     assert db.get_action(action_id).status == "done"
     assert _metrics(at) == {"Open": "0", "Overdue": "0", "Due this month": "0", "Done": "2"}
@@ -272,39 +273,40 @@ def test_the_shared_filters_apply(db):
     assert table["service"].tolist() == ["Admissions"]
 
 
-class _Captured(MemoryMediaFileStorage):
-    """The media storage AppTest uses, keeping every file it serves by name."""
+class _Captured(MediaFileManager):
+    """The media file manager AppTest uses, keeping each download's deferred builder by file name."""
 
-    files: dict[str, bytes] = {}
+    built: dict[str, Callable[[], bytes]] = {}
 
-    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
-        file_id = super().load_and_get_id(path_or_data, mimetype, kind, filename)
-        _Captured.files[filename] = self.get_file(file_id).content
-        return file_id
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        _Captured.built[file_name] = data_callable
+        return super().add_deferred(data_callable, mimetype, coordinates, file_name, **kwargs)
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_downloads_hold_the_filtered_table_formula_safe(db, monkeypatch, lang):
-    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", _Captured)
-    _Captured.files.clear()
+    monkeypatch.setattr(app_test_module, "MediaFileManager", _Captured)
+    _Captured.built.clear()
     _seed_action(db, title='=HYPERLINK("http://x","clic")', due=date(2020, 1, 1), start=date(2019, 1, 1))
     _seed_action(db, title="Fermée", status="done")
     at = _open(lang)
     name = f"vigie_sample_actions_{TODAY.isoformat()}"
-    csv = _Captured.files[f"{name}.csv"].decode("utf-8-sig").splitlines()
+    csv = _Captured.built[f"{name}.csv"]().decode("utf-8-sig").splitlines()
     assert csv[0].startswith(
         ",".join(t(f"actions_page.col.{c}", lang) for c in ("id", "service", "kpi", "title"))
     )
     assert len(csv) == 2  # open only, as the table shows: the done one is filtered out
     late = t("actions_page.yes", lang)
     assert csv[1].startswith('2,Finances,,"\'=HYPERLINK(""http://x"",""clic"")",') and f",{late}," in csv[1]
-    sheet = pl.read_excel(io.BytesIO(_Captured.files[f"{name}.xlsx"]))
+    sheet = pl.read_excel(io.BytesIO(_Captured.built[f"{name}.xlsx"]()))
     assert (
         sheet.height == 1 and sheet[t("actions_page.col.title", lang)][0] == '\'=HYPERLINK("http://x","clic")'
     )
     # All statuses: theirs and the sample's done action too.
     at.radio(key="_af_scope").set_value("all").run()
-    ids = [line.split(",")[0] for line in _Captured.files[f"{name}.csv"].decode("utf-8-sig").splitlines()[1:]]
+    ids = [
+        line.split(",")[0] for line in _Captured.built[f"{name}.csv"]().decode("utf-8-sig").splitlines()[1:]
+    ]
     assert sorted(ids) == ["1", "2", "3"]
 
 
@@ -371,3 +373,13 @@ def test_a_draft_prefills_the_form_once(db):
     assert at.selectbox(key="_ac_kpi").value == "Effectif" and at.date_input(key="_ac_start").value == date(
         2026, 2, 1
     )
+
+
+def test_the_followed_action_stays_picked_when_someone_renames_it(db):
+    action_id = _seed_action(db)
+    at = _open()
+    at.selectbox(key="_w_action_pick").set_value(action_id).run()
+    db.update_action(action_id, {"title": "Renamed by Bob"}, expected_version=1, author="Bob")
+    at.run()
+    assert at.selectbox(key="_w_action_pick").value == action_id
+    assert at.text_input(key="_ae_title").value == "Réduire les délais"  # the form keeps what it loaded
