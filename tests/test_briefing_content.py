@@ -833,3 +833,39 @@ def test_actions_overdue_and_due_soon_table_split_by_fifteen(inputs, sample, sto
         "Actions en retard et à échéance sous 30 jours (1/2)",
         "Actions en retard et à échéance sous 30 jours (2/2)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("view", "period", "stem_period", "delta"),
+    [
+        (ViewState(grain="ytd"), "Cumul annuel à fin octobre 2026", "2026-10", "+2,1 pts"),
+        (ViewState(grain="quarter", compare="last_year"), "T4 2026", "2026-10", "−4,3 pts"),
+        (ViewState(grain="year", compare="target"), "2026", "2026-01", None),  # no change against a target
+    ],
+)
+def test_other_grains_and_comparisons(sample, store, view, period, stem_period, delta):
+    got = frames(*sample, view)
+    pack, snap_ = build(got, sample[1], store, "fr")
+    assert kinds(pack).count("group") == 11
+    assert (pack.period, pack.file_stem) == (period, f"vigie-briefing_sample_{stem_period}_2026-11-26")
+    assert pack.slides[1].metrics[0].delta == delta
+    assert snap_["grain"] == view.grain
+    for slide in (s for s in pack.slides if s.kind == "group"):
+        slide.chart.to_dict()
+        if delta is None:
+            assert "pts par rapport" not in slide.commentary
+
+
+@pytest.mark.parametrize(
+    ("lang", "counts"),
+    [
+        ("fr", "0 indicateur sur 1 dans l'objectif, 0 à surveiller, 1 hors objectif."),
+        ("en", "0 of 1 KPI on target, 0 to watch, 1 off target."),
+    ],
+)
+def test_counts_agree_with_their_number(sample, store, lang, counts):
+    got = frames(*sample, ViewState(services=("Finances",), statuses=("off",)))
+    pack, _ = build(got, sample[1], store, lang)
+    (finances,) = [s for s in pack.slides if s.kind == "group"]
+    assert finances.bullets[0] == counts
+    assert finances.commentary.count(counts) == 1

@@ -53,10 +53,15 @@ class _Text:
     def tr(self, key: str, **values: object) -> str:
         return t(f"briefing.{key}", self.lang, **values)
 
-    def plural(self, key: str, n: int, **values: object) -> str:
-        """`key`_one or `key`_many by `n` (French counts 0 and 1 as singular, English 1 only)."""
-        one = n < 2 if self.lang == "fr" else n == 1
-        return self.tr(f"{key}_{'one' if one else 'many'}", n=fmt_int(n, self.lang), **values)
+    def plural(self, key: str, count: int, **values: object) -> str:
+        """`key`_one or `key`_many by `count` (French counts 0 and 1 as singular, English 1 only), with
+        `n` the count unless given."""
+        one = count < 2 if self.lang == "fr" else count == 1
+        return self.tr(f"{key}_{'one' if one else 'many'}", **({"n": fmt_int(count, self.lang)} | values))
+
+    def agreeing(self, on: int, n: int) -> int:
+        """The number a "{on} of {n} KPIs" noun agrees with: « 1 indicateur sur 2 », "1 of 2 KPIs"."""
+        return on if self.lang == "fr" else n
 
     def period(self, value: date | None) -> str:
         return "—" if value is None else period_label(value, self.grain, self.lang)
@@ -216,8 +221,9 @@ def summary_slide(ov: Overview, signals: pl.DataFrame, compare: str, tx: _Text) 
     bullets += found or [tx.tr("summary.no_win")]
     n = sum(ov.counts.values())
     parts = [
-        tx.tr(
+        tx.plural(
             "summary.comment_score",
+            tx.agreeing(ov.counts["on"], n),
             score=fmt_percent(ov.score, lang),
             against=_compare_clause(
                 None if ov.score is None or ov.score_before is None else ov.score - ov.score_before,
@@ -308,7 +314,8 @@ def group_slide(
     n = rows.height
     counted = tx.plural(
         f"group.counts_{by}",
-        n,
+        tx.agreeing(counts["on"], n),
+        n=fmt_int(n, lang),
         on=fmt_int(counts["on"], lang),
         watch=fmt_int(counts["watch"], lang),
         off=fmt_int(counts["off"], lang),
