@@ -176,3 +176,27 @@ def test_create_an_action_from_the_selected_point_opens_actions_prefilled(db, mo
     assert at.selectbox(key="_ac_kpi").value == KPI
     # The filters came along.
     assert at.query_params["service"] == SERVICE and at.query_params["kpi"] == KPI
+
+
+@pytest.mark.parametrize(
+    ("kpi", "start", "verdict", "note"),
+    [
+        # A series with no planted story: the same method, no effect read into it.
+        ("Délai de clôture mensuelle", date(2026, 3, 1), "effect.verdict.no_clear_effect", None),
+        # Two months of data after the start (September, October): too early to say.
+        (KPI, date(2026, 9, 1), None, "explore.effect_view.not_enough"),
+    ],
+)
+def test_no_effect_and_too_early_do_not_read_as_an_improvement(kpi, start, verdict, note, db):
+    title = f"Test action from {start:%B}"
+    db.create_action("sample", service=SERVICE, kpi=kpi, title=title, start=start, author="Ana")
+    at = explore("en", kpi=kpi)
+    (view,) = [e for e in at.expander if e.label.startswith(md_escape(title))]
+    assert not view.success and not view.error
+    (message,) = view.info
+    if verdict:
+        assert t(verdict, "en") in message.value.replace("\\", "")
+    else:
+        assert message.value.replace("\\", "").startswith("Since September 2026: not enough data yet")
+        assert t(note, "en") in [c.value for c in view.caption]
+    assert t("explore.effect_view.method", "en") in [c.value for c in view.caption]
