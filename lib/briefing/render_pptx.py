@@ -311,7 +311,8 @@ def _content_slide(slide, s: Slide, part: int, table_page, b: Briefing) -> None:
     title = (
         clean(s.title) if part == 0 else t("briefing_render.slide.continued", b.lang, title=clean(s.title))
     )
-    _title(slide, title, y=0.3, h=0.75, size=28)
+    # Long titles (an appendix part with its period) step down rather than wrap into the accent band.
+    _title(slide, title, y=0.3, h=0.75, size=28 if len(title) <= 48 else 24 if len(title) <= 58 else 20)
     if s.subtitle:
         sub = _box(slide, MARGIN, 1.05, W - 2 * MARGIN, 0.4)
         _text(sub.text_frame, s.subtitle, size=16, colour=MUTED)
