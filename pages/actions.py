@@ -9,15 +9,15 @@ from lib.charts.gantt import gantt
 from lib.export import to_csv, to_xlsx
 from lib.fmt import fmt_datetime, fmt_int
 from lib.i18n import t
-from lib.store import Conflict, NotFound, SignalRef, ValidationError, issue_message
+from lib.store import NotFound, issue_message
 from lib.ui import page_setup
 from lib.ui import store as ui
 from lib.ui.text import md_escape
 
 GANTT_ROWS = 60  # bars drawn at most (soonest due first): a taller chart reads as a wall
-C, E = "_ac_", "_ae_"  # widget key prefixes of the create and edit forms
-PICK = "_action_pick"  # the action followed below (the selectbox draws it: its own state would be lost
-PICK_W = "_w_action_pick"  # when the options' labels change, e.g. someone renames the action)
+C, E, PICK = ui.CREATE, ui.EDIT, ui.PICK
+# The selectbox draws PICK: its own state would be lost when the options' labels change (a rename).
+PICK_W = "_w_action_pick"
 
 ctx = page_setup("actions")
 lang, view, ds = ctx.lang, ctx.view, ctx.dataset
@@ -26,37 +26,7 @@ today = date.today()
 ss = st.session_state
 services = sorted(ctx.domain.services)
 kpis = sorted(ctx.domain.kpis)
-
-
-def _blank() -> dict:
-    return {
-        "service": None,
-        "kpi": None,
-        "title": "",
-        "description": "",
-        "owner": "",
-        "start": today,
-        "due": None,
-        "status": "planned",
-        "priority": "medium",
-        "expected_effect": "",
-    }
-
-
-def _fill(prefix: str, values: dict) -> None:
-    for field, value in values.items():
-        ss[prefix + field] = value
-
-
-def _typed(prefix: str) -> dict:
-    values = {f: ss.get(prefix + f) for f in A.EDITABLE}
-    for f in ("title", "description", "owner", "expected_effect"):
-        values[f] = (values[f] or "").strip()
-    return values
-
-
-def _values(action) -> dict:
-    return {f: getattr(action, f) for f in A.EDITABLE}
+forms = ui.ActionForms(store, ds.slug, services, kpis, today)
 
 
 def _issues(issues) -> None:
@@ -65,95 +35,16 @@ def _issues(issues) -> None:
         (st.error if issue.level == "error" else st.warning)(text)
 
 
-# --- Writes (run in widget callbacks, before the page is drawn) -----------------------------------------
-
-
-def _create(who: str) -> None:
-    typed, signal = _typed(C), ss.get(C + "signal")
-    try:
-        action, issues = store.create_action(
-            ds.slug,
-            **{**typed, "service": typed["service"] or ""},
-            signal=SignalRef(**signal) if signal else None,
-            author=who,
-            known_services=services,
-            known_kpis=kpis,
-        )
-    except ValidationError as exc:  # the form keeps what was typed
-        ss[C + "outcome"] = ("refused", exc.issues, None)
-        return
-    ss[C + "outcome"] = ("created", issues, action.id)
-    _fill(C, _blank())
-    ss.pop(C + "signal", None)
-    ss[PICK] = action.id
-
-
-def _rebase(action, keep_typed: bool = False) -> None:
-    """Start editing from `action` as saved (keep_typed: the user's values stay in the form)."""
-    ss[E + "base"] = {"id": action.id, "version": action.version, "values": _values(action)}
-    if not keep_typed:
-        _fill(E, _values(action))
-
-
-def _update(who: str, changes: dict, typed: dict) -> None:
-    base = ss[E + "base"]
-    try:
-        action, issues = store.update_action(
-            base["id"],
-            changes,
-            expected_version=base["version"],
-            author=who,
-            known_services=services,
-            known_kpis=kpis,
-        )
-    except Conflict as exc:  # nothing written; the typed values stay in the form
-        ss[E + "outcome"] = ("conflict", exc, typed)
-        return
-    except ValidationError as exc:
-        ss[E + "outcome"] = ("refused", exc.issues)
-        return
-    except NotFound:
-        ss[E + "outcome"] = ("gone",)
-        return
-    ss[E + "outcome"] = ("saved", issues, action.version)
-    ss.pop(E + "conflict", None)
-    _rebase(action, keep_typed=True)
-    for field in changes:
-        ss[E + field] = getattr(action, field)
-
-
-def _save(who: str) -> None:
-    typed = _typed(E)
-    changes = A.changed_fields(ss[E + "base"]["values"], typed)
-    if not changes:
-        ss[E + "outcome"] = ("nothing",)
-        return
-    _update(who, changes, typed)
-
-
-def _set_status(status: str, who: str) -> None:
-    _update(who, {"status": status}, {**_typed(E), "status": status})
-
-
-def _comment(who: str) -> None:
-    try:
-        store.add_comment(ss[E + "base"]["id"], ss.get("_cm_text") or "", author=who)
-    except ValidationError as exc:
-        ss["_cm_outcome"] = exc.issues
-        return
-    ss["_cm_text"] = ""
-
-
 # --- Page ----------------------------------------------------------------------------------------------
 
 st.title(t("actions_page.title", lang))
 st.caption(t("actions_page.intro", lang))
 
-for key, value in _blank().items():
+for key, value in forms.blank().items():
     ss.setdefault(C + key, value)
 draft = ui.take_draft()
 if draft:
-    _fill(C, {**_blank(), **A.draft_values(draft, services, kpis)})
+    forms.fill(C, {**forms.blank(), **A.draft_values(draft, services, kpis)})
     ss[C + "signal"] = draft.get("signal")
     ss[C + "open"] = True
     ss.pop(C + "outcome", None)
@@ -179,45 +70,15 @@ with st.expander(
     if signal := ss.get(C + "signal"):
         st.info(md_escape(t("actions_page.create.from_signal", lang, message=signal["message"])))
     with st.form("_create_form", border=False):
-        a, b = st.columns(2)
-        a.selectbox(
-            t("actions_page.field.service", lang),
-            services,
-            key=C + "service",
-            placeholder=t("actions_page.create.pick_service", lang),
+        ui.action_fields(
+            C, lang, services, kpis, service_placeholder=t("actions_page.create.pick_service", lang)
         )
-        b.selectbox(
-            t("actions_page.field.kpi", lang),
-            kpis,
-            key=C + "kpi",
-            placeholder=t("actions_page.create.no_kpi", lang),
-        )
-        st.text_input(t("actions_page.field.title", lang), key=C + "title", max_chars=200)
-        st.text_area(t("actions_page.field.description", lang), key=C + "description", height=80)
-        a, b, c = st.columns(3)
-        a.text_input(t("actions_page.field.owner", lang), key=C + "owner")
-        b.date_input(t("actions_page.field.start", lang), key=C + "start", format="DD/MM/YYYY")
-        c.date_input(t("actions_page.field.due", lang), key=C + "due", format="DD/MM/YYYY")
-        a, b = st.columns(2)
-        a.selectbox(
-            t("actions_page.field.status", lang),
-            A.STATUSES,
-            key=C + "status",
-            format_func=lambda s: A.status_label(s, lang),
-        )
-        b.selectbox(
-            t("actions_page.field.priority", lang),
-            A.PRIORITIES,
-            key=C + "priority",
-            format_func=lambda p: A.priority_label(p, lang),
-        )
-        st.text_area(t("actions_page.field.expected_effect", lang), key=C + "expected_effect", height=68)
         st.form_submit_button(
             t("actions_page.create.save", lang),
             type="primary",
             icon=":material/save:",
             on_click=ui.attempt,
-            args=("create", _create),
+            args=("create", forms.create),
         )
     ui.author_prompt("create", lang)
     if outcome:
@@ -353,7 +214,7 @@ except NotFound:
     st.stop()
 base = ss.get(E + "base")
 if base is None or base["id"] != picked:
-    _rebase(current)
+    forms.rebase(current)
     ss.pop(E + "outcome", None)
     ss.pop(E + "conflict", None)
     base = ss[E + "base"]
@@ -372,44 +233,15 @@ if current.signal:
     st.caption(md_escape(t("actions_page.create.from_signal", lang, message=current.signal.message)))
 outcome = ss.pop(E + "outcome", None)
 with st.form("_edit_form"):
-    a, b = st.columns(2)
-    a.selectbox(
-        t("actions_page.field.service", lang),
-        sorted({*services, base["values"]["service"]}),
-        key=E + "service",
-    )
-    b.selectbox(
-        t("actions_page.field.kpi", lang),
-        kpis,
-        key=E + "kpi",
-        placeholder=t("actions_page.create.no_kpi", lang),
-    )
-    st.text_input(t("actions_page.field.title", lang), key=E + "title", max_chars=200)
-    st.text_area(t("actions_page.field.description", lang), key=E + "description", height=80)
-    a, b, c = st.columns(3)
-    a.text_input(t("actions_page.field.owner", lang), key=E + "owner")
-    b.date_input(t("actions_page.field.start", lang), key=E + "start", format="DD/MM/YYYY")
-    c.date_input(t("actions_page.field.due", lang), key=E + "due", format="DD/MM/YYYY")
-    a, b = st.columns(2)
-    a.selectbox(
-        t("actions_page.field.status", lang),
-        A.STATUSES,
-        key=E + "status",
-        format_func=lambda s: A.status_label(s, lang),
-    )
-    b.selectbox(
-        t("actions_page.field.priority", lang),
-        A.PRIORITIES,
-        key=E + "priority",
-        format_func=lambda p: A.priority_label(p, lang),
-    )
-    st.text_area(t("actions_page.field.expected_effect", lang), key=E + "expected_effect", height=68)
+    # The action's own names stay choosable even if the dataset no longer has them.
+    own = base["values"]
+    ui.action_fields(E, lang, sorted({*services, own["service"]}), sorted({*kpis, own["kpi"]} - {None}))
     st.form_submit_button(
         t("actions_page.edit.save", lang),
         type="primary",
         icon=":material/save:",
         on_click=ui.attempt,
-        args=("edit", _save),
+        args=("edit", forms.save),
     )
 b1, b2, _ = st.columns([1, 1, 3])
 b1.button(
@@ -417,14 +249,14 @@ b1.button(
     icon=":material/task_alt:",
     disabled=current.status == "done",
     on_click=ui.attempt,
-    args=("edit", lambda who: _set_status("done", who)),
+    args=("edit", lambda who: forms.set_status("done", who)),
 )
 b2.button(
     t("actions_page.edit.drop", lang),
     icon=":material/block:",
     disabled=current.status == "dropped",
     on_click=ui.attempt,
-    args=("edit", lambda who: _set_status("dropped", who)),
+    args=("edit", lambda who: forms.set_status("dropped", who)),
 )
 ui.author_prompt("edit", lang)
 if outcome:
@@ -469,22 +301,17 @@ if conflict and conflict[0].current.id == picked:
         st.caption(t("actions_page.conflict.help", lang))
         k1, k2, _ = st.columns([1.3, 1.3, 2])
 
-        def _keep_mine(action=exc.current, typed=typed) -> None:
-            # A merge: the fields the user changed keep their values, the others take the saved ones.
-            started = ss[E + "base"]["values"]
-            for field in A.EDITABLE:
-                if typed.get(field) == started.get(field):
-                    ss[E + field] = getattr(action, field)
-            _rebase(action, keep_typed=True)
-            ss.pop(E + "conflict", None)
-
-        def _take_theirs(action=exc.current) -> None:
-            _rebase(action)
-            ss.pop(E + "conflict", None)
-
-        k1.button(t("actions_page.conflict.keep_mine", lang), icon=":material/edit:", on_click=_keep_mine)
+        k1.button(
+            t("actions_page.conflict.keep_mine", lang),
+            icon=":material/edit:",
+            on_click=forms.keep_mine,
+            args=(exc.current, typed),
+        )
         k2.button(
-            t("actions_page.conflict.take_theirs", lang), icon=":material/download:", on_click=_take_theirs
+            t("actions_page.conflict.take_theirs", lang),
+            icon=":material/download:",
+            on_click=forms.take_theirs,
+            args=(exc.current,),
         )
 
 st.markdown(f"**{t('actions_page.comments.title', lang)}**")
@@ -501,7 +328,7 @@ with st.form("_comment_form", border=False):
         t("actions_page.comments.add", lang),
         icon=":material/add_comment:",
         on_click=ui.attempt,
-        args=("comment", _comment),
+        args=("comment", forms.comment),
     )
 ui.author_prompt("comment", lang)
 if issues := ss.pop("_cm_outcome", None):
