@@ -26,7 +26,7 @@ from pypdf import PdfReader
 
 from lib.briefing.images import ChartImageError, chart_png, png_size
 from lib.briefing.model import Briefing, Metric, Slide, stem
-from lib.briefing.render_common import clean, footer_filters, numeric_columns
+from lib.briefing.render_common import clean, fit_widths, footer_filters, numeric_columns
 from lib.briefing.render_pdf import render_pdf
 from lib.briefing.render_pptx import render_pptx
 from lib.briefing.render_xlsx import render_xlsx, sheet_names
@@ -569,3 +569,17 @@ def test_pptx_shapes_stay_on_the_slide_and_above_the_footer(pack):
             assert shape.top + height <= prs.slide_height, (n, shape.name)
             if shape.name in ("Chart", "Table", "Bullets", "Metric"):
                 assert shape.top + height <= footer, (n, shape.name)
+
+
+@pytest.mark.parametrize(
+    ("natural", "total", "expected"),
+    [
+        ([10, 20, 30], 120, [20, 40, 60]),  # room to spare: spread out
+        ([10, 10, 200, 100], 120, [10, 10, 50, 50]),  # narrow columns keep their width, wide ones share
+        ([10, 300], 100, [10, 90]),
+        ([50, 50], 60, [30, 30]),
+        ([], 100, []),
+    ],
+)
+def test_fit_widths(natural, total, expected):
+    assert fit_widths(natural, total) == pytest.approx(expected, abs=1e-6)

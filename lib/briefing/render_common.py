@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -95,15 +96,29 @@ def table_cells(frame: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
-def column_weights(headers: list[str], rows: list[list[str]]) -> list[float]:
-    """Relative column widths from the text they hold: long cells wrap, short ones stay narrow."""
-    weights = []
-    for i, head in enumerate(headers):
-        lengths = sorted(len(r[i]) for r in rows) if rows else [0]
-        typical = lengths[min(len(lengths) - 1, int(len(lengths) * 0.9))]
-        longest_word = max((len(w) for w in head.split()), default=1)
-        weights.append(float(min(max(typical, longest_word, 4), 48)))
-    return weights
+def fit_widths(natural: list[float], total: float) -> list[float]:
+    """Column widths summing to `total`: each column's natural width (its longest cell on one line)
+    when all fit, spread out proportionally; else narrow columns keep theirs and the widest ones
+    share the rest equally (one cap for all), so numbers never wrap to make room for long text."""
+    if not natural:
+        return []
+    if sum(natural) <= total:
+        return [n * total / sum(natural) for n in natural]
+    low, high = 0.0, max(natural)
+    for _ in range(60):
+        cap = (low + high) / 2
+        low, high = (cap, high) if sum(min(n, cap) for n in natural) < total else (low, cap)
+    return [min(n, low) for n in natural]
+
+
+def table_widths(
+    headers: list[str], rows: list[list[str]], total: float, measure: Callable[[str, bool], float]
+) -> list[float]:
+    """fit_widths of the cells' widths as `measure(text, is_header)` gives them (padding included)."""
+    natural = [
+        max([measure(head, True), *(measure(r[i], False) for r in rows)]) for i, head in enumerate(headers)
+    ]
+    return fit_widths(natural, total)
 
 
 @dataclass(frozen=True)

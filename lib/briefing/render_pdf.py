@@ -31,13 +31,13 @@ from lib.briefing.render_common import (
     chart_missing,
     chart_width_px,
     clean,
-    column_weights,
     filter_lines,
     footer_filters,
     generated_line,
     numeric_columns,
     page_label,
     table_cells,
+    table_widths,
     title_bullets,
 )
 from lib.i18n import t
@@ -261,8 +261,12 @@ def _table(pdf: _Pack, s: Slide, box: tuple[float, float, float, float]) -> floa
         pdf.style(12, MUTED)
         return para(pdf, t("briefing_render.slide.empty_table", pdf.b.lang), x, y, w, 8)
     size = 10 if len(rows) <= 15 else 9
-    weights = column_weights(headers, rows)
-    widths = [w * wt / sum(weights) for wt in weights]
+
+    def measure(text: str, header: bool) -> float:
+        pdf.style(size, bold=header)
+        return pdf.get_string_width(text) + 3.6
+
+    widths = table_widths(headers, rows, w, measure)
     bottom = FOOTER_TOP - 3
     right = numeric_columns(rows)
     y += _row(pdf, headers, x, y, widths, size, True, HEADER_FILL, right)

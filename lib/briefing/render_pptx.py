@@ -35,13 +35,13 @@ from lib.briefing.render_common import (
     chart_missing,
     chart_width_px,
     clean,
-    column_weights,
     filter_lines,
     footer_filters,
     generated_line,
     numeric_columns,
     page_label,
     table_cells,
+    table_widths,
     title_bullets,
 )
 from lib.i18n import t
@@ -214,14 +214,21 @@ def _table_size(headers, rows, widths, height: float) -> tuple[int, float, int]:
     raise AssertionError("unreachable")
 
 
-def _table(slide, headers, rows, box, size: float, row_h: float, lang: str) -> None:
+def _widths(headers: list[str], rows: list[list[str]], w: float) -> list[float]:
+    """Column widths in inches, from the cells' lengths at the largest table size (an estimate: half
+    an em per character, 0.55 in bold, plus the cell margins)."""
+    size = TABLE_SIZES[0][0]
+    return table_widths(
+        headers, rows, w, lambda text, bold: len(text) * size * (0.55 if bold else 0.5) / 72 + 0.16
+    )
+
+
+def _table(slide, headers, rows, widths, box, size: float, row_h: float, lang: str) -> None:
     x, y, w, h = box
     if not rows:
         empty = _box(slide, x, y, w, 0.5)
         _text(empty.text_frame, t("briefing_render.slide.empty_table", lang), size=14, colour=MUTED)
         return
-    weights = column_weights(headers, rows)
-    total = sum(weights)
     shape = slide.shapes.add_table(
         len(rows) + 1, len(headers), Inches(x), Inches(y), Inches(w), Inches(row_h)
     )
@@ -229,8 +236,8 @@ def _table(slide, headers, rows, box, size: float, row_h: float, lang: str) -> N
     table = shape.table
     table.first_row = True
     table.horz_banding = False
-    for i, weight in enumerate(weights):
-        table.columns[i].width = Inches(w * weight / total)
+    for i, width in enumerate(widths):
+        table.columns[i].width = Inches(width)
     right = numeric_columns(rows)
     for r, values in enumerate([headers, *rows]):
         table.rows[r].height = Inches(row_h)
@@ -247,15 +254,14 @@ def _table(slide, headers, rows, box, size: float, row_h: float, lang: str) -> N
 
 
 def _pages(s: Slide, box: tuple[float, float, float, float], table_part) -> list[tuple[list, float, int]]:
-    """The table's rows split into the slides they need: [(rows, font size, row height)]."""
+    """The table's rows split into the slides they need: [(rows, font size, row height, widths)]."""
     headers, rows = table_cells(s.table)
     w, h = box[2] * table_part[2], box[3] * table_part[3]
-    weights = column_weights(headers, rows)
-    widths = [w * wt / sum(weights) for wt in weights]
+    widths = _widths(headers, rows, w)
     pages, rest = [], rows
     while True:
         size, row_h, fit = _table_size(headers, rest, widths, h) if rest else (*TABLE_SIZES[0], 0)
-        pages.append((rest[:fit], size, row_h))
+        pages.append((rest[:fit], size, row_h, widths))
         rest = rest[fit:]
         if not rest:
             return pages
@@ -329,8 +335,8 @@ def _content_slide(slide, s: Slide, part: int, table_page, b: Briefing) -> None:
     if layout.bullets and part == 0:
         _bullets(slide, s.bullets, *at(layout.bullets))
     if layout.table and table_page is not None:
-        rows, size, row_h = table_page
-        _table(slide, table_cells(s.table)[0], rows, at(layout.table), size, row_h, b.lang)
+        rows, size, row_h, widths = table_page
+        _table(slide, table_cells(s.table)[0], rows, widths, at(layout.table), size, row_h, b.lang)
 
 
 def render_pptx(b: Briefing) -> bytes:
