@@ -20,16 +20,17 @@ from lib.store.model import EDITABLE, OPEN_STATUSES, PRIORITIES, STATUSES, Chang
 DUE_FILTERS = ("overdue", "due_this_month")
 SCOPES = ("open", "all")
 OVERDUE_SYMBOL = "⚠"
+# What a follow-up meeting reads first (late? what, where it stands, by when, who) comes first.
 TABLE_COLUMNS = (
     "overdue_flag",
     "id",
     "title",
+    "status",
+    "due",
+    "owner",
     "service",
     "kpi",
-    "owner",
     "start",
-    "due",
-    "status",
     "priority",
 )
 EXPORT_COLUMNS = (
@@ -156,12 +157,12 @@ def table_frame(flagged: pl.DataFrame, lang: str) -> pl.DataFrame:
         pl.when(pl.col("overdue")).then(pl.lit(late)).otherwise(pl.lit("")).alias("overdue_flag"),
         "id",
         "title",
+        pl.col("status").cast(pl.String).replace_strict(_labels("actions.status", STATUSES, lang)),
+        "due",
+        "owner",
         "service",
         pl.col("kpi").fill_null(""),  # an action on the whole service
-        "owner",
         "start",
-        "due",
-        pl.col("status").cast(pl.String).replace_strict(_labels("actions.status", STATUSES, lang)),
         pl.col("priority").cast(pl.String).replace_strict(_labels("actions.priority", PRIORITIES, lang)),
     )
 
