@@ -287,6 +287,14 @@ def test_group_slides_have_a_valid_chart_bullets_and_numbers(packs, inputs, samp
             fmt_int(row[f"n_{s}"], lang) for s in ("on", "watch", "off")
         ]
         assert slide.commentary.startswith({"fr": "Score de ", "en": "Score "}[lang] + score.value)
+        moves = last.filter(pl.col("service") == slide.title)["gap_change"].drop_nulls()
+        better, worse = (moves >= 0.5).sum(), (moves <= -0.5).sum()
+        flat = moves.len() - better - worse
+        assert {
+            "fr": f"Écarts à l'objectif : {better} en amélioration, {worse} en dégradation, "
+            f"{flat} sans changement notable.",
+            "en": f"Gaps to target: {better} better, {worse} worse, {flat} about the same.",
+        }[lang] in slide.commentary
 
 
 def test_group_bullets_name_the_worst_kpi_with_its_numbers(packs):
@@ -383,6 +391,11 @@ def test_appendix_lists_every_result_at_most_fifteen_rows_a_slide(packs, inputs,
         }[lang]
     )
     assert table.height == 119
+    # A score out of ten reads 7,2/10, no space, as in the charts.
+    ten = table.filter(
+        (pl.col("Service") == "Admissions") & (pl.col(table.columns[1]) == "Satisfaction des collaborateurs")
+    )
+    assert ten.row(0)[2:4] == {"fr": ("7,2/10", "7,2/10"), "en": ("7.2/10", "7.2/10")}[lang]
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
@@ -868,4 +881,13 @@ def test_counts_agree_with_their_number(sample, store, lang, counts):
     pack, _ = build(got, sample[1], store, lang)
     (finances,) = [s for s in pack.slides if s.kind == "group"]
     assert finances.bullets[0] == counts
-    assert finances.commentary.count(counts) == 1
+    assert (
+        finances.commentary
+        == {
+            "fr": "Score de 0,0\u00a0% (0,0 pts par rapport à la période précédente). Écarts à l'objectif : "
+            "0 en amélioration, 1 en dégradation, 0 sans changement notable. "
+            "1 série présente un signal faible. Aucune note d'équipe sur cette période.",
+            "en": "Score 0.0% (0.0 pts against the previous period). Gaps to target: 0 better, 1 worse, "
+            "0 about the same. 1 series shows a weak signal. No team note on this period.",
+        }[lang]
+    )

@@ -25,6 +25,7 @@ SINCE_BULLETS = 10
 CHART_BARS = 15  # bars on a group slide's chart: the furthest from target
 TABLE_ROWS = 15  # rows of a table slide (appendix, actions): more rows, more slides
 NOTES = 3  # team notes quoted in a group's commentary
+MOVE_POINTS = 0.5  # a gap moving less than this (points of target) is stable, as on the Service page
 DUE_DAYS = 30
 
 
@@ -258,10 +259,19 @@ def group_slide(
     ]
     bullets = [c for c in candidates if c][:BULLETS]
 
-    # The speaker's note: the numbers in sentences, then what the teams wrote about this period.
-    parts = [score_line, counted]
-    if worst:
-        parts.append(worst)
+    # The speaker's note: what the slide does not say (how many moved, how many signals), then what
+    # the teams wrote about this period.
+    parts = [score_line]
+    if moved and compare != "target":
+        changes = [r["gap_change"] for r in moved]
+        parts.append(
+            tx.tr(
+                "group.comment_moves",
+                better=fmt_int(sum(c >= MOVE_POINTS for c in changes), lang),
+                worse=fmt_int(sum(c <= -MOVE_POINTS for c in changes), lang),
+                flat=fmt_int(sum(abs(c) < MOVE_POINTS for c in changes), lang),
+            )
+        )
     n_signals = signal_rows(signals).height
     if n_signals:
         parts.append(tx.plural("group.comment_signals", n_signals))

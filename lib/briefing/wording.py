@@ -46,7 +46,10 @@ class Wording:
         return "—" if value is None else period_label(value, self.grain, self.lang)
 
     def amount(self, value: float | None, kpi: str) -> str:
-        return amount(value, self.lang, self.units.get(kpi, ""))
+        unit = self.units.get(kpi, "")
+        if unit.startswith("/") and value is not None:  # a score out of ten reads 7,2/10
+            return amount(value, self.lang) + unit
+        return amount(value, self.lang, unit)
 
     def gap(self, value: float | None) -> str:
         """A signed gap to target in percent: +5,0 % / −12.0%."""
