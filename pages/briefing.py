@@ -67,7 +67,7 @@ def _contents(slides) -> list[str]:
 st.title(t("briefing_page.page.title", lang))
 subtitle = st.empty()
 left, right = st.columns([3, 2], gap="large")
-last = ui.last_briefing(ds.slug)
+last = ui.previous_briefing(ctx)
 since = st.toggle(
     t("briefing_page.since.toggle", lang),
     value=ui.since_chosen(last),

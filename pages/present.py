@@ -3,6 +3,7 @@
 The sidebar starts collapsed and holds only the slide index (no menu, no filters); the slide shown is
 in the URL (`slide=3`), so a link opens the meeting where it left off."""
 
+import polars as pl
 import streamlit as st
 
 from lib.filters import to_query
@@ -15,18 +16,20 @@ from lib.ui.text import md_escape
 # through here (it is escaped Markdown below).
 STYLE = """<style>
 [data-testid="stMain"] [data-testid="stMarkdown"] p,
-[data-testid="stMain"] [data-testid="stMarkdown"] li { font-size: 1.6rem; line-height: 1.45; }
+[data-testid="stMain"] [data-testid="stMarkdown"] li { font-size: 1.5rem; line-height: 1.45; }
 [data-testid="stMain"] h1 { font-size: 3rem; }
 [data-testid="stMain"] h3 { font-size: 1.8rem; }
 [data-testid="stMain"] [data-testid="stMetricValue"] p { font-size: 3rem; }
-[data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.4rem; }
-[data-testid="stMain"] [data-testid="stMetricDelta"] p { font-size: 1.4rem; }
+[data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.3rem; white-space: normal; }
+[data-testid="stMain"] [data-testid="stMetricDelta"] p { font-size: 1.3rem; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 1.15rem; }
+[data-testid="stMain"] [data-testid="stTable"] :is(th, td) { font-size: 1.15rem; }
+[data-testid="stMain"] button p { font-size: 1.2rem; }
 </style>"""
 
 ctx = ui.present_setup()
 lang, raw, ds = ctx.lang, ctx.raw, ctx.dataset
-pack, _ = ui.build(ctx, since=ui.since_chosen(ui.last_briefing(ds.slug)))
+pack, _ = ui.build(ctx, since=ui.since_chosen(ui.previous_briefing(ctx)))
 total = len(pack.slides)
 n = min(max(raw.slide or 1, 1), total)
 raw = raw.with_(slide=n)
@@ -107,11 +110,16 @@ else:
 if slide.bullets:
     text.markdown("\n".join(f"- {md_escape(b)}" for b in slide.bullets))
 if slide.chart is not None:
-    chart.altair_chart(slide.chart, width="stretch", theme=None)
+    chart.altair_chart(ui.room_chart(slide.chart), width="stretch", theme=None)
     if slide.chart_alt:
         chart.caption(md_escape(slide.chart_alt))
 if slide.table is not None and not slide.table.is_empty():
-    st.dataframe(slide.table, hide_index=True, width="stretch")
+    # A static table, every row on screen; st.table reads Markdown in cells: escape them.
+    cells = slide.table.with_columns(pl.all().cast(pl.String).fill_null(""))
+    st.table(
+        pl.DataFrame({md_escape(c): [md_escape(v) for v in cells[c].to_list()] for c in cells.columns}),
+        hide_index=True,
+    )
 if slide.commentary:
     with st.expander(t("briefing_page.present.notes", lang), icon=":material/record_voice_over:"):
         st.markdown(md_escape(slide.commentary))

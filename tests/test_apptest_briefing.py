@@ -105,6 +105,11 @@ def _prepare(at: AppTest, lang: str) -> AppTest:
     return _click(at, t("briefing_page.prepare.button", lang))
 
 
+def _index(at: AppTest) -> list[str]:
+    """The slide titles of the presentation's index (sidebar links « n. title »)."""
+    return [re.sub(r"^\d+\. ", "", p.proto.label) for p in at.sidebar.get("page_link")]
+
+
 def _stem(period: str = "2026-10") -> str:
     return f"vigie-briefing_sample_{period}_{TODAY.isoformat()}"
 
@@ -176,23 +181,33 @@ def test_prepare_yields_three_named_files_recorded_and_listed(db, captured, lang
     assert done and re.search(r"\d+[,.]\d s", done[0]), [c.value for c in at.caption]
 
 
-def test_since_the_last_briefing_is_offered_once_a_pack_exists(db, captured):
-    at = _open("pages/briefing.py", "en")
+def test_since_the_last_briefing_compares_with_the_pack_of_an_earlier_period(db, captured):
+    at = _open("pages/briefing.py", "en", to="2026-09")
     first = _slide_count(at, "en")
     _prepare(at, "en")
+    # The same period again (a pack prepared on Monday, presented on Tuesday): nothing to compare with.
     at.run()
+    assert _since_toggle(at).disabled and _slide_count(at, "en") == first
+    at.switch_page("pages/present.py").run()
+    assert "Since the last briefing" not in _index(at)
+    # The next month's pack: "since" is on, with the September pack's date, author and period.
+    at.query_params["to"] = "2026-10"
+    at.switch_page("pages/briefing.py").run()
     toggle = _since_toggle(at)
     assert toggle.value is True and not toggle.disabled
-    assert _slide_count(at, "en") == first + 1
     assert "- **3** · Since the last briefing" in _contents(at)
-    last = [c.value for c in at.caption if c.value.startswith("Last pack")]
-    assert last and "by Ana" in last[0] and "October 2026" in last[0]
+    compared = [c.value for c in at.caption if c.value.startswith("Compared with the pack of")]
+    assert compared and "by Ana" in compared[0] and "September 2026" in compared[0]
+    with_since = _slide_count(at, "en")
     # Turned off: the slide goes, and the presentation mode follows the choice.
     toggle.set_value(False).run()
-    assert _slide_count(at, "en") == first
+    assert _slide_count(at, "en") == with_since - 1
     at.switch_page("pages/present.py").run()
     assert at.query_params["slide"] == "1"
-    assert f"Slide 1 / {first}" in [m.value for m in at.markdown]
+    assert "Since the last briefing" not in _index(at)
+    assert f"Slide 1 / {with_since - 1}" in [m.value for m in at.markdown]
+    # Recorded with the periods briefed.
+    assert [r["period"] for r in db.briefings("sample")] == [date(2026, 9, 1)]
 
 
 def test_the_author_is_asked_once_then_the_pack_is_prepared(db, captured):
@@ -206,11 +221,6 @@ def test_the_author_is_asked_once_then_the_pack_is_prepared(db, captured):
     assert not at.exception, at.exception
     assert [r["created_by"] for r in db.briefings("sample")] == ["Chloé Martin"]
     assert f"{_stem()}.pptx" in captured
-
-
-def _index(at: AppTest) -> list[str]:
-    """The slide titles of the presentation's index (sidebar links « n. title »)."""
-    return [re.sub(r"^\d+\. ", "", p.proto.label) for p in at.sidebar.get("page_link")]
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime
 
+import altair as alt
 import polars as pl
 import streamlit as st
 
@@ -118,20 +119,35 @@ def warm_renderer() -> None:
     threading.Thread(target=images.warm_up, daemon=True, name="vl-convert-warm-up").start()
 
 
-def last_briefing(slug: str) -> dict | None:
-    return store().last_briefing(slug)
+def briefed_period(ctx: Ctx) -> date | None:
+    """The period the pack is about: the view's last period with data (None: no data in the view)."""
+    perf = compute.view_performance(ctx.dataset, ctx.view.with_(slide=None), ctx.domain.grain)
+    return perf["period"].max() if perf.height else None
 
 
-def since_chosen(last: dict | None) -> bool:
-    """Whether the pack includes "since the last briefing": on by default when there was one."""
+def previous_briefing(ctx: Ctx) -> dict | None:
+    """The pack "since the last briefing" compares with: the newest one recorded for an earlier period.
+
+    Not simply the newest: a pack prepared on Monday and presented on Tuesday would otherwise compare
+    with itself (nothing changed), and a pack prepared again for the same month (data corrected) would
+    hide what changed since the previous meeting. Packs with an unreadable snapshot are skipped."""
+    period = briefed_period(ctx)
+    for record in store().briefings(ctx.dataset.slug):
+        if record["snapshot"] is not None and (period is None or record["period"] < period):
+            return record
+    return None
+
+
+def since_chosen(previous: dict | None) -> bool:
+    """Whether the pack includes "since the last briefing": on by default when there is one."""
     chosen = st.session_state.get(SINCE_KEY)
-    return last is not None and (chosen is None or bool(chosen))
+    return previous is not None and (chosen is None or bool(chosen))
 
 
 def build(ctx: Ctx, *, since: bool, who: str | None = None) -> tuple[Briefing, dict]:
     """The pack of the view on screen (and its snapshot, to record with it)."""
     s = store()
-    last = s.last_briefing(ctx.dataset.slug) if since else None
+    previous = previous_briefing(ctx) if since else None
     actions, notes = s.actions_frame(ctx.dataset.slug), s.notes_frame(ctx.dataset.slug)
     view = ctx.view.with_(slide=None, lang=None)
     who = who if who is not None else (author() or "")
@@ -140,7 +156,7 @@ def build(ctx: Ctx, *, since: bool, who: str | None = None) -> tuple[Briefing, d
         ctx.dataset.token,
         view,
         ctx.lang,
-        last["id"] if last else None,
+        previous["id"] if previous else None,
         (_fingerprint(actions), _fingerprint(notes)),
         who,
         date.today(),
@@ -148,10 +164,31 @@ def build(ctx: Ctx, *, since: bool, who: str | None = None) -> tuple[Briefing, d
         _frozen(signal_params()),
         ctx.domain.grain,
         ctx,
-        last["snapshot"] if last else None,
+        previous["snapshot"] if previous else None,
         actions,
         notes,
     )
+
+
+# Chart text for a room (the theme's 12 px reads on a laptop, not on a wall): axes, legends, titles and
+# text marks that do not set their own size.
+ROOM_FONTS = {
+    "axis": {"labelFontSize": 15, "titleFontSize": 15},
+    "legend": {"labelFontSize": 15, "titleFontSize": 15},
+    "title": {"fontSize": 19},
+    "text": {"fontSize": 14},
+}
+
+
+def room_chart(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """A copy of `chart` with larger text; its own config (locale…) kept, the shared chart untouched."""
+    config = chart.config.copy(deep=True) if chart.config is not alt.Undefined else alt.Config()
+    for block, sizes in ROOM_FONTS.items():
+        current = config[block].to_dict() if config[block] is not alt.Undefined else {}
+        config[block] = {**current, **sizes}
+    out = chart.copy(deep=False)
+    out.config = config
+    return out
 
 
 def present_setup(title_key: str = "common.nav.present") -> Ctx:
