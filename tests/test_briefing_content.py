@@ -631,6 +631,31 @@ def test_diff_actions_closed_and_newly_overdue(before, after, closed, late):
     assert (changes.closed, changes.newly_overdue) == (closed, late)
 
 
+def test_naive_times_read_as_utc():
+    before = snap(at="2026-10-10T08:00:00")  # naive: UTC
+    after = snap(actions=[(7, "done", None, False, "2026-10-10T09:00:00+00:00")])
+    assert diff(before, after).closed == (7,)
+    assert diff(before, after).generated_at == datetime(2026, 10, 10, 8, tzinfo=UTC)
+    out = snapshot(
+        period=date(2026, 9, 1),
+        grain="month",
+        now_rows=pl.DataFrame(schema={"service": pl.String, "kpi": pl.String, "status": pl.String}),
+        signals=pl.DataFrame(),
+        actions=pl.DataFrame(
+            schema={
+                "id": pl.Int64,
+                "status": pl.String,
+                "due": pl.Date,
+                "updated_at": pl.Datetime("us", "UTC"),
+            }
+        ),
+        today=date(2026, 10, 2),
+        generated_at=datetime(2026, 10, 2, 7),
+        score=None,
+    )
+    assert out["generated_at"] == "2026-10-02T07:00:00+00:00"
+
+
 def test_diff_across_grains_compares_no_status():
     changes = diff(snap(S, grain="quarter"), snap([("A", "k1", "off")]))
     assert (changes.comparable, changes.status, changes.grain) == (False, (), "quarter")
@@ -756,6 +781,10 @@ def test_more_services_than_fit_means_one_slide_per_axis(store):
     for slide in groups:
         bars = next(iter(slide.chart.to_dict()["datasets"].values()))
         assert len(bars) == CHART_BARS  # the furthest from target of 20 services
+        assert (
+            slide.chart.to_dict()["title"]
+            == "Median gap to target by service, October 2026 (the 15 furthest from target)"
+        )
         assert slide.bullets[0].endswith("off target.") and "service × KPI pairs" in slide.bullets[0]
     assert pack.file_stem == "vigie-briefing_many_2026-10_2026-11-26"
 

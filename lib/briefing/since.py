@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 
@@ -58,6 +58,11 @@ class Changes:
         return not (self.status or self.new_signals or self.closed or self.newly_overdue)
 
 
+def _aware(value: datetime) -> datetime:
+    """Naive means UTC (as in the store): aware and naive times never meet in a comparison."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
 def _series(frame: pl.DataFrame, *columns: str) -> list[list]:
     """Rows of `columns` as JSON lists, names as text, sorted (a snapshot compares equal when equal)."""
     if frame.is_empty():
@@ -90,7 +95,7 @@ def snapshot(
     bad = signals.filter(pl.col("polarity") == "bad") if "polarity" in signals.columns else signals
     return {
         "v": SNAPSHOT_VERSION,
-        "generated_at": generated_at.isoformat(),
+        "generated_at": _aware(generated_at).isoformat(),
         "today": today.isoformat(),
         "period": period.isoformat(),
         "grain": grain,
@@ -140,7 +145,7 @@ def diff(previous: dict, current: dict) -> Changes:
         if (s, k) in before and (s, k, kind) not in seen
     )
     old = {int(r[0]): r for r in previous["actions"]}
-    stamp = datetime.fromisoformat(previous["generated_at"]) if previous.get("generated_at") else None
+    stamp = _aware(datetime.fromisoformat(previous["generated_at"])) if previous.get("generated_at") else None
     then = date.fromisoformat(previous["today"]) if previous.get("today") else None
     closed, late = [], []
     for act_id, state, due, overdue, updated in current["actions"]:
@@ -150,7 +155,7 @@ def diff(previous: dict, current: dict) -> Changes:
         if state not in OPEN_STATUSES and (
             was[1] in OPEN_STATUSES
             if was is not None
-            else stamp is not None and updated is not None and datetime.fromisoformat(updated) > stamp
+            else stamp is not None and updated is not None and _aware(datetime.fromisoformat(updated)) > stamp
         ):
             closed.append(int(act_id))
         if overdue and (

@@ -291,7 +291,8 @@ def group_slide(
 
     bars = _chart_frame(rows, by)
     chart_title = tx.tr(f"group.chart_{by}", period=tx.period(at))
-    if bars.height < n and by == "service":
+    drawn = n if by == "service" else rows.get_column("service").n_unique()
+    if bars.height < drawn:
         chart_title = tx.tr("group.chart_top", title=chart_title, shown=fmt_int(bars.height, lang))
     chart = charts.gap_bars(bars, lang, title=chart_title)
     chart_alt = tx.tr(
