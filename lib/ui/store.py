@@ -94,6 +94,14 @@ def author_prompt(where: str, lang: str) -> None:
             st.error(t("actions_page.author.empty", lang))
 
 
+# Streamlit's date fields draw day and month as ~18 px wide segments: WCAG 2.2's 24 px target size
+# (axe's target-size rule) asks for more room around each.
+_DATE_SEGMENTS = (
+    "<style>[data-testid='stDateInput'] [role='spinbutton']{min-width:24px;min-height:24px;"
+    "display:inline-flex;align-items:center;justify-content:center}</style>"
+)
+
+
 def action_fields(
     prefix: str, lang: str, services: list[str], kpis: list[str], *, service_placeholder: str | None = None
 ) -> None:
@@ -105,6 +113,7 @@ def action_fields(
     st.text_input(label("title"), key=prefix + "title", max_chars=200)
     st.text_area(label("description"), key=prefix + "description", height=80)
     a, b, c = st.columns(3)
+    st.html(_DATE_SEGMENTS)
     a.text_input(label("owner"), key=prefix + "owner")
     b.date_input(label("start"), key=prefix + "start", format="DD/MM/YYYY")
     c.date_input(label("due"), key=prefix + "due", format="DD/MM/YYYY")
