@@ -101,7 +101,8 @@ for kpi in kpis[:MAX_CHARTS]:
         notes=notes_ui.chart_notes(store(), ds.slug, kpi, services) if source is perf else None,
         actions=notes_ui.chart_actions(actions) if source is perf else None,
     )
-    event = st.altair_chart(chart, on_select="rerun", key=f"series_{kpi}", width="stretch", theme=None)
+    key = notes_ui.chart_key(kpi)
+    event = st.altair_chart(chart, on_select="rerun", key=key, width="stretch", theme=None)
     # Clicking a point selects it (for a note or an action) and shows that period: the other charts are
     # drawn "at the last period" of the range.
     picked = event.selection.get("point")

@@ -200,3 +200,14 @@ def test_no_effect_and_too_early_do_not_read_as_an_improvement(kpi, start, verdi
         assert message.value.replace("\\", "").startswith("Since September 2026: not enough data yet")
         assert t(note, "en") in [c.value for c in view.caption]
     assert t("explore.effect_view.method", "en") in [c.value for c in view.caption]
+
+
+def test_clearing_the_selection_closes_the_panel_and_renews_the_chart(db):
+    at = explore("en", author="Ana", point=date(2026, 4, 1))
+    assert at.text_area and at.get("vega_lite_chart")[0].proto.id
+    first = at.get("vega_lite_chart")[0].proto.id
+    click(at, f"_clear_{KPI}")
+    assert not at.text_area and t("explore.notes.hint", "en") in [c.value for c in at.caption]
+    assert notes_ui.POINT_KEY not in at.session_state
+    # A new widget: the chart's own highlight of the point goes with the selection.
+    assert at.get("vega_lite_chart")[0].proto.id != first

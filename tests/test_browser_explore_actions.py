@@ -101,3 +101,9 @@ def test_a_note_added_on_a_point_shows_on_the_curve(page, server):
     # The point's own description carries it too.
     point = _series_chart(page).locator("g.mark-symbol path[aria-label*='Period: July 2026;']").first
     assert "Notes: Browser: summer closure" in point.get_attribute("aria-label")
+    # Cleared, the selection can be made again on the same point.
+    page.get_by_role("button", name="Clear the selection").click()
+    wait_ready(page)
+    expect(page.get_by_text("Selected point: Finances, July 2026")).to_have_count(0)
+    _click_point(page, "July 2026")
+    page.get_by_text("Selected point: Finances, July 2026").wait_for()

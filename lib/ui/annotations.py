@@ -26,6 +26,7 @@ from lib.ui.text import md_escape
 
 POINT_KEY = "_explore_point"  # the point clicked last: {"kpi", "series", "period"}
 SEEN_KEY = "_explore_clicks"  # kpi -> the chart's selection as last read, so a click counts once
+ROUND_KEY = "_explore_chart_round"  # kpi -> how many times its selection was cleared
 HIDDEN = ("dropped",)  # dropped actions are not drawn nor measured: nothing was done
 
 
@@ -63,8 +64,16 @@ def selected(kpi: str, series: list[str], periods: list[date]) -> Point | None:
     return None
 
 
-def _clear() -> None:
+def chart_key(kpi: str) -> str:
+    """The chart's widget key: a new one once its selection is cleared, which clears its highlight too."""
+    n = st.session_state.get(ROUND_KEY, {}).get(kpi, 0)
+    return f"series_{kpi}" + (f"_{n}" if n else "")
+
+
+def _clear(kpi: str) -> None:
     st.session_state.pop(POINT_KEY, None)
+    rounds = st.session_state.setdefault(ROUND_KEY, {})
+    rounds[kpi] = rounds.get(kpi, 0) + 1
 
 
 # --- What the chart draws ------------------------------------------------------------------------------
@@ -192,7 +201,9 @@ def point_panel(
             type="primary",
         ):
             ui.create_action_from({"service": point.series, "kpi": point.kpi, "start": point.period}, raw)
-        clear.button(t("explore.notes.clear", lang), key=f"_clear_{point.kpi}", on_click=_clear)
+        clear.button(
+            t("explore.notes.clear", lang), key=f"_clear_{point.kpi}", on_click=_clear, args=(point.kpi,)
+        )
 
 
 # --- Did it work? ---------------------------------------------------------------------------------------
