@@ -96,3 +96,19 @@ def test_an_action_from_a_signal_is_edited_commented_and_closed(page, server):
     row = texts.index("Browser: reinforce the team")
     assert texts[row - 1] == number and "Done" in texts[row : row + 8] and "Marc" in texts[row : row + 8]
     assert page.get_by_test_id("stException").count() == 0
+
+
+def test_selecting_a_table_row_follows_that_action(page, server):
+    goto(page, f"{server.base}/actions?lang=en")
+    page.get_by_text("All", exact=True).click()
+    wait_ready(page)
+    table = page.get_by_test_id("stDataFrame").first
+    table.scroll_into_view_if_needed()
+    first_title = table.locator("[role=gridcell]").nth(2).inner_text()
+    # The first row's selection box (the grid is drawn on a canvas: its header and rows are 35 px).
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)
+    wait_ready(page)
+    picked = page.get_by_role("combobox", name="Action", exact=True)
+    expect(picked).to_have_value(re.compile(re.escape(first_title)))
+    expect(page.get_by_label("Title", exact=True).last).to_have_value(first_title)
