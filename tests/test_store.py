@@ -16,6 +16,7 @@ from lib.datasets import DatasetLibrary
 from lib.i18n import LANGS, t
 from lib.store import (
     ACTION_SCHEMA,
+    LATEST,
     NOTE_SCHEMA,
     SAMPLE_AUTHOR,
     Action,
@@ -603,6 +604,8 @@ def test_comments_thread_oldest_first(store):
         (" \n ", "", {("text", "empty_text", "error"), ("author", "empty_author", "error")}),
         ("ok", "  ", {("author", "empty_author", "error")}),
         ("ok", "a" * 5_001, {("author", "too_long", "error")}),
+        # The author columns hold 200 characters (PostgreSQL would refuse more): refused before that.
+        ("ok", "a" * 201, {("author", "too_long", "error")}),
     ],
 )
 def test_invalid_comments_are_refused(store, text_, author, expected):
@@ -799,7 +802,7 @@ def test_sample_seed_matches_the_sample_data():
 def test_from_settings_defaults_to_sqlite_in_the_data_folder(tmp_path):
     data_dir = tmp_path / "nested" / "data"
     with Store.from_settings(Settings(data_dir=data_dir)) as s:
-        assert s.dialect == "sqlite" and s.schema_version == 2
+        assert s.dialect == "sqlite" and s.schema_version == LATEST
         new_action(s)
     assert (data_dir / "vigie.db").is_file()
     with Store.from_settings(

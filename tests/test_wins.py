@@ -272,3 +272,26 @@ def test_detect_dates_each_win_from_the_start_of_its_run(case, sample):
                     i -= 1
                 start = periods[i]
             assert r["period"] == start, (key, at)
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "Finances — Délai: back on target (+2.5% against target, −4.0% the period before)."),
+        (
+            "fr",
+            "Finances — Délai : objectif de nouveau atteint (+2,5\u00a0% par rapport à l'objectif, "
+            "−4,0\u00a0% la période précédente).",
+        ),
+    ],
+)
+def test_win_sentence_formats_percentages_for_the_language(lang, expected):
+    row = {
+        "service": "Finances",
+        "kpi": "Délai",
+        "kind": "back_on_target",
+        "actual": 29.0,
+        "gap_pct": 2.5,
+        "before": -4.0,
+    }
+    assert win_sentence(row, lang) == expected

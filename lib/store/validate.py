@@ -51,7 +51,8 @@ def closest(value: str, known: Collection[str]) -> str:
 
 
 def check_length(field: str, value: str | None) -> list[Issue]:
-    limit = TITLE_MAX if field == "title" else TEXT_MAX
+    # Titles and authors are String(200) columns (PostgreSQL enforces the length); the rest is Text.
+    limit = TITLE_MAX if field in ("title", "author") else TEXT_MAX
     if value is None or len(value) <= limit:
         return []
     values = {"start": _preview(value)}
