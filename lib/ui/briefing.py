@@ -132,8 +132,10 @@ def previous_briefing(ctx: Ctx) -> dict | None:
     with itself (nothing changed), and a pack prepared again for the same month (data corrected) would
     hide what changed since the previous meeting. Packs with an unreadable snapshot are skipped."""
     period = briefed_period(ctx)
+    if period is None:  # no data in the view: no period to compare
+        return None
     for record in store().briefings(ctx.dataset.slug):
-        if record["snapshot"] is not None and (period is None or record["period"] < period):
+        if record["snapshot"] is not None and record["period"] < period:
             return record
     return None
 
