@@ -106,6 +106,10 @@ def test_a_pack_from_an_explore_link_downloads_and_presents(page, server):
     assert page.get_by_text("Diapositive 3 / ").count() == 1
     query = _query(page)
     assert query["slide"] == ["3"] and query["service"] == ["Admissions", "Qualité"]
+    # A presenter's clicker or the keyboard: ← goes back a slide.
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_url(re.compile(r"slide=2"))
+    wait_ready(page)
     # The link back to Explore keeps the filters and drops the slide.
     href = page.get_by_role("link", name="Explorer avec ces filtres").get_attribute("href")
     back = parse_qs(urlparse(href).query)
