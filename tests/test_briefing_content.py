@@ -920,3 +920,29 @@ def test_counts_agree_with_their_number(sample, store, lang, counts):
             "0 about the same. 1 series shows a weak signal. No team note on this period.",
         }[lang]
     )
+
+
+def test_at_scale_the_appendix_keeps_the_results_furthest_from_target(store):
+    """160 results: the appendix prints the 120 furthest from target (8 slides), says so, and the
+    workbook's results table keeps all 160."""
+    from lib.briefing.content import APPENDIX_MAX_ROWS
+
+    data, catalog = synthetic(40)
+    got = frames(data, catalog)
+    empty = store.actions_frame("none")
+    pack, _ = build(got, catalog, store, "en", actions=empty, notes=store.notes_frame("none"), slug="many")
+    appendix = [s for s in pack.slides if s.kind == "appendix"]
+    assert sum(s.table.height for s in appendix) == APPENDIX_MAX_ROWS == 120
+    assert len(appendix) == 8
+    assert {s.subtitle for s in appendix} == {
+        "The 120 results furthest from target of 160: the Excel workbook holds them all."
+    }
+    assert max(t.height for t in pack.tables.values()) == 160
+    # Those kept are the furthest from target: every gap left out is at least as good as any kept.
+    now = got["perf"].filter(pl.col("period") == got["perf"]["period"].max())
+    cut = now.sort("gap_pct", nulls_last=True)["gap_pct"][APPENDIX_MAX_ROWS - 1]
+    kept = {(r[0], r[1]) for s in appendix for r in s.table.select(s.table.columns[:2]).iter_rows()}
+    pairs_now = now.select(pl.col("service", "kpi").cast(pl.String), "gap_pct").iter_rows()
+    left_out = [gap for service, kpi, gap in pairs_now if (service, kpi) not in kept]
+    assert len(left_out) == 160 - APPENDIX_MAX_ROWS
+    assert min(left_out) >= cut

@@ -37,10 +37,12 @@ from lib.briefing.slides import (
 from lib.briefing.wording import Wording, describe_filters, signal_sentence, win_text
 from lib.charts.base import natural_key
 from lib.filters import ViewState
-from lib.fmt import fmt_date
+from lib.fmt import fmt_date, fmt_int
 from lib.i18n import t
 from lib.overview import build_overview
 from lib.wins import wins
+
+APPENDIX_MAX_ROWS = 8 * TABLE_ROWS  # beyond this, the results furthest from target (all in the workbook)
 
 __all__ = ["CHART_BARS", "GROUP_MAX_SERVICES", "TABLE_ROWS", "build_briefing", "describe_filters"]
 
@@ -306,11 +308,20 @@ def build_briefing(
     act_slides, act_table = action_slides(due, today, tx)
     slides += act_slides
     if at is not None:
-        appendix = results_table(now_rows, tx)
-        parts = chunks(appendix)
+        # A pack is read in a meeting: at scale (25,000 series of a 10M-row extract would make 1,667
+        # slides) the appendix keeps the results furthest from target; the workbook keeps them all.
+        shown, note = now_rows, ""
+        if now_rows.height > APPENDIX_MAX_ROWS:
+            shown = now_rows.sort("gap_pct", nulls_last=True).head(APPENDIX_MAX_ROWS)
+            note = tx.tr(
+                "appendix.truncated",
+                shown=fmt_int(APPENDIX_MAX_ROWS, lang),
+                total=fmt_int(now_rows.height, lang),
+            )
+        parts = chunks(results_table(shown, tx))
         heading = tx.tr("appendix.title", period=tx.period(at))
         slides += [
-            Slide("appendix", numbered(heading, i, len(parts), tx), table=part)
+            Slide("appendix", numbered(heading, i, len(parts), tx), subtitle=note, table=part)
             for i, part in enumerate(parts, 1)
         ]
 
