@@ -98,7 +98,8 @@ def wait_ready(page, timeout_ms: int = 60_000) -> None:
 
 def goto(page, url: str) -> None:
     page.goto(url)
-    page.get_by_test_id("stSidebar").wait_for(timeout=60_000)
+    # Attached, not visible: the presentation mode starts with its sidebar collapsed.
+    page.get_by_test_id("stSidebar").wait_for(state="attached", timeout=60_000)
     wait_ready(page)
 
 
