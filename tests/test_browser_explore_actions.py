@@ -28,6 +28,7 @@ def _series_chart(page):
 def _click_point(page, period: str) -> None:
     point = _series_chart(page).locator(f"g.mark-symbol path[aria-label*='Period: {period};']").first
     point.wait_for(state="attached")
+    _series_chart(page).scroll_into_view_if_needed()
     box = point.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
@@ -101,6 +102,17 @@ def test_a_note_added_on_a_point_shows_on_the_curve(page, server):
     # The point's own description carries it too.
     point = _series_chart(page).locator("g.mark-symbol path[aria-label*='Period: July 2026;']").first
     assert "Notes: Browser: summer closure" in point.get_attribute("aria-label")
+    # Pointed at, the point's tooltip shows it.
+    wait_ready(page)
+    _series_chart(page).scroll_into_view_if_needed()
+    box = point.bounding_box()
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(centre[0] - 30, centre[1] - 30)
+    page.mouse.move(*centre, steps=5)
+    tooltip = page.locator("#vg-tooltip-element")
+    expect(tooltip).to_contain_text("Notes")
+    expect(tooltip).to_contain_text("Browser: summer closure of the accounts office (Ana Browser)")
+    page.mouse.move(5, 5)
     # Cleared, the selection can be made again on the same point.
     page.get_by_role("button", name="Clear the selection").click()
     wait_ready(page)

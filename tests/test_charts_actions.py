@@ -132,24 +132,26 @@ def test_a_note_sits_over_the_good_news_stacked_above_its_point(goods, offset):
     assert "_note_desc" in values(spec, layers(spec)[-2])[0]
 
 
-def test_notes_reach_the_points_tooltip_only_where_there_are_some():
+def test_notes_reach_the_points_tooltip_and_description():
     notes = notes_frame([(date(2026, 3, 1), "Organisation", "Grève", "Ana")])
     spec = C.time_series(series_frame(), "en", grain="month", unit="%", notes=notes).to_dict()
     unit = points_unit(spec)
     rows = values(spec, unit)
     assert [r["_notes"] for r in rows if r["_notes"]] == ["Grève (Ana)"]
     assert sum(r["_notes"] is None for r in rows) == 11
-    # A tooltip field would print "null" on the other points: the tooltip is an object whose notes entry
-    # is undefined (so not shown) there, and the description says the notes only where there are some.
-    assert "tooltip" not in unit["encoding"]
-    tooltip = unit["mark"]["tooltip"]["expr"]
-    assert tooltip.startswith('{"Period": datum["_period_text"], "Actual": datum["_actual_text"]')
-    assert tooltip.endswith('"Notes": isValid(datum["_notes"]) ? datum["_notes"] : datum._nothing}')
-    assert '"Status": datum["_status"]' in tooltip
+    # A tooltip field would print "null" on the points without notes: a dash there instead. The
+    # description says the notes only where there are some.
+    titles = [tip["title"] for tip in unit["encoding"]["tooltip"]]
+    assert titles == ["Period", "Actual", "Target", "Comparison", "Status", "Notes"]
+    assert unit["encoding"]["tooltip"][-1]["field"] == "_notes_text"
     calc = {c["as"]: c["calculate"] for c in unit["transform"] if "calculate" in c}
+    assert calc["_notes_text"] == "isValid(datum._notes) ? datum._notes : '–'"
     assert calc["_point_desc"].startswith('"Period: " + datum["_period_text"] + \'; \' + "Actual: "')
     assert calc["_point_desc"].endswith('(isValid(datum["_notes"]) ? "; Notes: " + datum["_notes"] : \'\')')
     assert unit["encoding"]["description"] == {"field": "_point_desc", "type": "nominal"}
+    # Without notes, no notes line.
+    plain = C.time_series(series_frame(), "en", grain="month", unit="%").to_dict()
+    assert "Notes" not in [tip["title"] for tip in points_unit(plain)["encoding"]["tooltip"]]
 
 
 def test_notes_on_quarters_gather_the_months_notes():

@@ -353,15 +353,14 @@ def time_series(
         )
     else:
         encoding["color"] = alt.value(ACCENT) if single else series_colour
-    mark = {}
+    notes_title = t("explore.notes.field", lang)
     if noted is not None:
-        # A tooltip field shows "null" where a point has no note: the notes' line is left out there
-        # instead (vega-tooltip skips undefined values), in a tooltip and a description written out.
-        tooltip.append(alt.Tooltip("_notes:N", title=t("explore.notes.field", lang)))
-        mark["tooltip"] = alt.expr(_tooltip_object(tooltip))
-        calculations["_point_desc"] = _description(tooltip)
+        # Every point's tooltip has a notes line ('–' where there is none: a field would print "null"),
+        # and its description says the notes only where there are some.
+        calculations["_point_desc"] = _description([*tooltip, alt.Tooltip("_notes:N", title=notes_title)])
+        calculations["_notes_text"] = "isValid(datum._notes) ? datum._notes : '–'"
+        tooltip.append(alt.Tooltip("_notes_text:N", title=notes_title))
         encoding["description"] = alt.Description("_point_desc:N")
-        del encoding["tooltip"]
     # A click picks the nearest point (no need to hit a 6-pixel marker); the page reads its period.
     point = alt.selection_point(name="point", fields=["period", "series"], nearest=True, on="click")
     encoding["stroke"] = alt.when(point, empty=False).then(alt.value(INK)).otherwise(alt.value("white"))
@@ -369,7 +368,7 @@ def time_series(
     points = (
         base.transform_filter("isValid(datum.actual)")
         .transform_calculate(**calculations)
-        .mark_point(filled=True, size=_point_size(data.height / max(len(series), 1)), opacity=1, **mark)
+        .mark_point(filled=True, size=_point_size(data.height / max(len(series), 1)), opacity=1)
         .encode(**encoding)
         .add_params(point)
     )
@@ -417,16 +416,6 @@ def _entries(tooltip: list[alt.Tooltip]) -> list[tuple[str, str]]:
     """(title, Vega reference to its field) of each tooltip entry."""
     specs = [tip.to_dict() for tip in tooltip]
     return [(spec["title"], "datum[" + literal(spec["field"]) + "]") for spec in specs]
-
-
-def _tooltip_object(tooltip: list[alt.Tooltip]) -> str:
-    """Vega expression: the tooltip's {title: text} object; the last entry (the notes) left undefined,
-    hence not shown, where it has no value."""
-    *shown, last = _entries(tooltip)
-    entries = [f"{literal(title)}: {ref}" for title, ref in shown]
-    title, ref = last
-    entries.append(f"{literal(title)}: isValid({ref}) ? {ref} : datum._nothing")
-    return "{" + ", ".join(entries) + "}"
 
 
 def _description(tooltip: list[alt.Tooltip]) -> str:
