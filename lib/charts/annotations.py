@@ -23,7 +23,7 @@ from lib.i18n import t
 NOTE_SHAPE = "M-1,-0.75H1V0.45H-0.15L-0.65,0.95V0.45H-1Z"
 NOTE_FILL = "#FBE7A1"  # note paper: pale enough not to read as the "watch" orange beside it
 # Start: a play sign; due: a pennant on its pole. Both unlike the status and signal shapes.
-ACTION_SHAPES = {"start": "triangle-right", "due": "M-0.7,1V-1L0.9,-0.55L-0.7,-0.1"}
+ACTION_SHAPES = {"start": "triangle-right", "due": "M-0.15,-1L1,-0.45L0.15,0.1V1H-0.15Z"}
 ACTION_DASHES = {"start": [1, 0], "due": [5, 3]}
 ACTION_STATUSES = ("planned", "in_progress", "done", "dropped")
 MAX_ACTIONS = 40  # the most recent starts; more would hide the curve behind rules
@@ -318,7 +318,7 @@ def action_marks(edges: pl.DataFrame, x: alt.X, lang: str, single: bool) -> alt.
     markers = base.mark_point(
         filled=True,
         opacity=1,
-        size=alt.expr("datum._edge === 'due' ? 130 : 70"),  # the pennant's area is smaller
+        size=alt.expr("datum._edge === 'due' ? 200 : 70"),  # the pennant's area is smaller
         color=RULE,
         yOffset=alt.expr(foot),
     ).encode(
