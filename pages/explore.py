@@ -6,7 +6,7 @@ import streamlit as st
 from lib import charts
 from lib.explore import MAX_SERIES, details, epoch_date, gap_by_service, kpi_series, latest_gaps, needs_total
 from lib.export import EXCEL_ROWS, export_name, to_csv, to_xlsx
-from lib.filters import period_end
+from lib.filters import period_end, to_query
 from lib.fmt import fmt_int
 from lib.i18n import t
 from lib.model import STATUSES
@@ -30,6 +30,13 @@ grain = view.grain or ctx.domain.grain
 perf = compute.view_performance(ds, view, ctx.domain.grain)
 
 st.title(t("explore.title", lang))
+# From any Explore view, one click to the meeting pack of exactly this view.
+st.page_link(
+    "pages/briefing.py",
+    label=t("explore.briefing_link", lang),
+    icon=":material/slideshow:",
+    query_params=to_query(ctx.raw),
+)
 if perf.is_empty():
     st.info(t("overview.empty", lang), icon=":material/filter_alt_off:")
     st.stop()

@@ -114,3 +114,13 @@ def test_explore_continues_a_service_line_with_its_projection(tmp_path, monkeypa
     tables = [pa.ipc.open_stream(d.data.data).read_all() for d in chart.datasets]
     projected = [tb for tb in tables if {"mean", "low", "high"} <= set(tb.column_names)]
     assert projected and projected[0].num_rows >= 2  # from October to the year's end
+
+
+def test_explore_links_to_the_briefing_pack_of_the_same_view(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIGIE_DATA_DIR", str(tmp_path))
+    at = run_page("pages/explore.py", lang="en", service="Finances", kpi="Délai de paiement fournisseurs")
+    assert not at.exception
+    links = [p.proto for p in at.get("page_link") if p.proto.label == "Briefing pack of this view"]
+    assert len(links) == 1 and links[0].page.endswith("briefing")
+    query = links[0].query_string
+    assert "service=Finances" in query and "kpi=D%C3%A9lai" in query and "lang=en" in query
