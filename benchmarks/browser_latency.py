@@ -95,7 +95,10 @@ class Change:
 
 def _select(label: str, option: str) -> Callable:
     def act(page) -> None:
-        page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text=label).click()
+        box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text=label)
+        # Centred first: a select box on the viewport's bottom edge gets focus but its list stays shut.
+        box.evaluate("(e) => e.scrollIntoView({block: 'center'})")
+        box.click()
         page.get_by_role("option", name=option, exact=True).click()
 
     return act
