@@ -37,7 +37,7 @@ import polars as pl  # noqa: E402
 
 from benchmarks.bench import extract_path, machine  # noqa: E402
 from lib.datasets import DatasetLibrary  # noqa: E402
-from tests.browser_harness import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
+from tests.browser_harness import CHROMIUM, CHROMIUM_ARGS, Server, open_select  # noqa: E402
 
 KPI = "Chiffre d'affaires formation continue"  # a summed KPI; small extracts may not have it
 ADDED = 2  # services added one by one during the run
@@ -95,10 +95,7 @@ class Change:
 
 def _select(label: str, option: str) -> Callable:
     def act(page) -> None:
-        box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text=label)
-        # Centred first: a select box on the viewport's bottom edge gets focus but its list stays shut.
-        box.evaluate("(e) => e.scrollIntoView({block: 'center'})")
-        box.click()
+        open_select(page.get_by_test_id("stSidebar"), label)
         page.get_by_role("option", name=option, exact=True).click()
 
     return act

@@ -96,6 +96,14 @@ def wait_ready(page, timeout_ms: int = 60_000) -> None:
     page.locator(READY).wait_for(state="attached", timeout=timeout_ms)
 
 
+def open_select(container, label: str) -> None:
+    """Open the select box labelled `label` in `container`, centred first: scrolled only to the
+    viewport's edge (as a click scrolls), it takes the focus but its list stays shut."""
+    box = container.get_by_test_id("stSelectbox").filter(has_text=label)
+    box.evaluate("(e) => e.scrollIntoView({block: 'center'})")
+    box.click()
+
+
 def goto(page, url: str) -> None:
     page.goto(url)
     # Attached, not visible: the presentation mode starts with its sidebar collapsed.

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, quote, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_harness import Server, goto, wait_ready
+from tests.browser_harness import Server, goto, open_select, wait_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -94,11 +94,11 @@ def test_a_filter_change_updates_the_url_and_back_forward_restore_views(page, se
     goto(page, f"{server.base}/explore?lang=en&kpi={quote(ORG_WIDE_KPI)}")
     assert "compare" not in _query(page)
     sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_test_id("stSelectbox").filter(has_text="Compare with").click()
+    open_select(sidebar, "Compare with")
     page.get_by_role("option", name="Same period last year").click()
     page.wait_for_function("() => window.location.search.includes('compare=last_year')")
     wait_ready(page)
-    sidebar.get_by_test_id("stSelectbox").filter(has_text="Grain").click()
+    open_select(sidebar, "Grain")
     page.get_by_role("option", name="Quarter").click()
     page.wait_for_function("() => window.location.search.includes('grain=quarter')")
     wait_ready(page)
