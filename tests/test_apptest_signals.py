@@ -12,23 +12,13 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from benchmarks.signals_eval import STORY_KINDS  # a story kind -> the signal kinds that tell it
 from lib import model
 from lib.i18n import t
 from lib.sample import SAMPLE_DIR, load_sample
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 MATCH = 6  # periods after a story's start within which its detector must fire
-
-# A story's kind -> the signal kinds that tell it (the over-performer is good news).
-STORY_KINDS = {
-    "silent_drift": ("silent_drift",),
-    "anomaly": ("anomaly",),
-    "projected_miss": ("projected_miss",),
-    "level_shift": ("level_shift",),
-    "off_target_streak": ("off_target_streak",),
-    "over_performer": ("win_streak", "win_record"),
-    "corrective_action": ("off_target_streak",),
-}
 
 
 @cache
