@@ -15,6 +15,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
+from lib.actions import counts
 from lib.config import Settings
 from lib.fmt import fmt_date
 from lib.i18n import t
@@ -87,9 +88,30 @@ def _mine(store: Store) -> list:
     return [a for a in store.actions("sample") if a.created_by != SAMPLE_AUTHOR]
 
 
+def _seeded(store: Store, service: str | None = None) -> pl.DataFrame:
+    frame = store.actions_frame("sample").filter(pl.col("created_by") == SAMPLE_AUTHOR)
+    return frame if service is None else frame.filter(pl.col("service") == service)
+
+
+_LABELS = {"open": "Open", "overdue": "Overdue", "due_this_month": "Due this month", "done": "Done"}
+
+
+def _expected(store: Store, service: str | None = None, **extra: int) -> dict[str, str]:
+    """The page's metrics: the seed's own counts today (from the seeded rows) plus `extra` of the test's."""
+    seed = counts(_seeded(store, service), TODAY)
+    return {label: str(seed[key] + extra.get(key, 0)) for key, label in _LABELS.items()}
+
+
+def _next_id(store: Store, n: int = 1) -> int:
+    """The id of this test's n-th action: seeded rows come first."""
+    return _seeded(store).height + n
+
+
 def test_create_asks_a_name_once_then_saves_and_clears_the_form(db):
     at = _open(author=None)
-    assert _metrics(at) == {"Open": "0", "Overdue": "0", "Due this month": "0", "Done": "1"}  # the seed
+    seed = counts(_seeded(db), TODAY)
+    assert seed["open"] >= 4 and seed["overdue"] == 1 and seed["done"] == 1
+    assert _metrics(at) == _expected(db)
     due = TODAY + timedelta(days=40)
     _fill(
         at,
@@ -107,7 +129,7 @@ def test_create_asks_a_name_once_then_saves_and_clears_the_form(db):
     assert at.text_input(key="_author_input_create").label == "Your name"
     at.text_input(key="_author_input_create").set_value("Ana")
     _click(at, "Continue")
-    assert _texts(at, "success") == ["Action no. 2 created."]
+    assert _texts(at, "success") == [f"Action no. {_next_id(db)} created."]
     (action,) = _mine(db)
     assert (action.service, action.kpi, action.title, action.owner) == (
         "Finances",
@@ -118,11 +140,11 @@ def test_create_asks_a_name_once_then_saves_and_clears_the_form(db):
     assert (action.start, action.due, action.status, action.priority) == (TODAY, due, "planned", "high")
     assert (action.expected_effect, action.created_by, action.signal) == ("−5 jours", "Ana", None)
     assert at.text_input(key="_ac_title").value == "" and at.selectbox(key="_ac_service").value is None
-    assert _metrics(at)["Open"] == "1"
+    assert _metrics(at)["Open"] == _expected(db, open=1)["Open"]
     # The name is asked once per session: the next write goes straight through.
     _fill(at, "_ac_", service="Qualité", title="Deuxième")
     _click(at, "Create the action")
-    assert _texts(at, "success") == ["Action no. 3 created."] and len(_mine(db)) == 2
+    assert _texts(at, "success") == [f"Action no. {_next_id(db, 2)} created."] and len(_mine(db)) == 2
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
@@ -143,7 +165,7 @@ def test_a_due_date_in_the_past_is_saved_with_a_warning(db):
     _fill(at, "_ac_", service="Ressources humaines", title="Rattrapage")
     _fill(at, "_ac_", start=date(2020, 1, 1), due=date(2020, 2, 1))
     _click(at, "Create the action")
-    assert _texts(at, "success") == ["Action no. 2 created."]
+    assert _texts(at, "success") == [f"Action no. {_next_id(db)} created."]
     today = fmt_date(TODAY, "en", "long")
     expected = (
         f"The due date (1 February 2020) is already past (today is {today}). "
@@ -152,7 +174,7 @@ def test_a_due_date_in_the_past_is_saved_with_a_warning(db):
     assert _texts(at, "warning") == [md_escape(expected)]
     assert _mine(db)[0].due == date(2020, 2, 1)
     # It is late: flagged in the counts.
-    assert _metrics(at)["Overdue"] == "1"
+    assert _metrics(at)["Overdue"] == _expected(db, overdue=1)["Overdue"]
 
 
 def _seed_action(db: Store, **changes) -> int:
@@ -255,11 +277,11 @@ def test_comments_are_shown_as_text_oldest_first(db):
 def test_mark_done_closes_the_action(db):
     action_id = _seed_action(db)
     at = _open()
-    assert _metrics(at)["Open"] == "1"
+    assert _metrics(at)["Open"] == _expected(db, open=1)["Open"]
     at.selectbox(key="_w_action_pick").set_value(action_id).run()
     _click(at, "Mark done")
     assert db.get_action(action_id).status == "done"
-    assert _metrics(at) == {"Open": "0", "Overdue": "0", "Due this month": "0", "Done": "2"}
+    assert _metrics(at) == _expected(db, done=1)
     assert at.selectbox(key="_ae_status").value == "done"
     assert next(b for b in at.button if b.label == "Mark done").disabled
 
@@ -268,9 +290,10 @@ def test_the_shared_filters_apply(db):
     _seed_action(db, service="Admissions")
     _seed_action(db, service="Finances", due=date(2020, 1, 1), start=date(2019, 1, 1))
     at = _open(service="Admissions")
-    assert _metrics(at) == {"Open": "1", "Overdue": "0", "Due this month": "0", "Done": "0"}
+    assert _metrics(at) == _expected(db, "Admissions", open=1)
     table = at.dataframe[0].value
-    assert table["service"].tolist() == ["Admissions"]
+    assert set(table["service"].tolist()) == {"Admissions"}
+    assert len(table) == counts(_seeded(db, "Admissions"), TODAY)["open"] + 1
 
 
 class _Captured(MediaFileManager):
@@ -295,19 +318,25 @@ def test_downloads_hold_the_filtered_table_formula_safe(db, monkeypatch, lang):
     assert csv[0].startswith(
         ",".join(t(f"actions_page.col.{c}", lang) for c in ("id", "service", "kpi", "title"))
     )
-    assert len(csv) == 2  # open only, as the table shows: the done one is filtered out
+    seed = counts(_seeded(db), TODAY)
+    assert len(csv) == 1 + seed["open"] + 1  # open only, as the table shows: the done ones are filtered out
     late = t("actions_page.yes", lang)
-    assert csv[1].startswith('2,Finances,,"\'=HYPERLINK(""http://x"",""clic"")",') and f",{late}," in csv[1]
+    # Due in 2020, theirs comes first (soonest due first).
+    assert (
+        csv[1].startswith(f'{_next_id(db)},Finances,,"\'=HYPERLINK(""http://x"",""clic"")",')
+        and f",{late}," in csv[1]
+    )
     sheet = pl.read_excel(io.BytesIO(_Captured.built[f"{name}.xlsx"]()))
     assert (
-        sheet.height == 1 and sheet[t("actions_page.col.title", lang)][0] == '\'=HYPERLINK("http://x","clic")'
+        sheet.height == seed["open"] + 1
+        and sheet[t("actions_page.col.title", lang)][0] == '\'=HYPERLINK("http://x","clic")'
     )
     # All statuses: theirs and the sample's done action too.
     at.radio(key="_af_scope").set_value("all").run()
     ids = [
         line.split(",")[0] for line in _Captured.built[f"{name}.csv"]().decode("utf-8-sig").splitlines()[1:]
     ]
-    assert sorted(ids) == ["1", "2", "3"]
+    assert sorted(map(int, ids)) == list(range(1, _next_id(db, 2) + 1))
 
 
 def test_signed_in_user_is_the_author(db):

@@ -108,7 +108,9 @@ def test_the_sample_action_is_marked_and_reads_as_an_improvement(lang, db):
 
 
 def test_a_series_with_no_action_has_no_marker_nor_effect_view(db):
-    at = explore("en", service="Admissions", kpi="Taux de satisfaction des candidats")
+    service, kpi = "Qualité", "Taux de conformité des audits"
+    assert not [a for a in db.actions("sample") if (a.service, a.kpi) == (service, kpi)]  # none seeded
+    at = explore("en", service=service, kpi=kpi)
     assert rows_with(at, "_action_desc") == [] and not at.expander
     assert t("explore.notes.hint", "en") in [c.value for c in at.caption]
 

@@ -38,7 +38,10 @@ def firings(at: AppTest) -> pl.DataFrame | None:
     def units(node: dict):
         yield from (u for layer in node.get("layer", []) for u in units(layer)) if "layer" in node else [node]
 
-    described = [u for u in units(spec) if "description" in u.get("encoding", {})]
+    # Firing marks describe themselves from their sentence (`_desc`); action markers describe otherwise.
+    described = [
+        u for u in units(spec) if u.get("encoding", {}).get("description", {}).get("field") == "_desc"
+    ]
     if not described:
         return None
     for dataset in element.datasets:

@@ -22,8 +22,8 @@ from lib.overview import build_overview
 from lib.sample import load_sample
 from lib.signals import detect, message
 from lib.slicing import domain_of, performance
-from lib.store import Store
-from lib.store.sample import load_stories
+from lib.store import SAMPLE_AUTHOR, Store
+from lib.store.sample import load_stories, sample_notes, sample_open_actions
 from tests.builders import CATALOG_SCHEMA, as_held
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
@@ -65,7 +65,8 @@ def sample():
 def store(tmp_path_factory):
     path = tmp_path_factory.mktemp("store") / "vigie.db"
     with Store(f"sqlite:///{path}", clock=Clock(NOW - timedelta(days=30))) as s:
-        assert s.seed_sample() == 3
+        stories, today = load_stories(), (NOW - timedelta(days=30)).date()
+        assert s.seed_sample() == 1 + len(sample_open_actions(stories, today)) + len(sample_notes(stories))
         yield s
 
 
@@ -420,6 +421,8 @@ def test_since_slide_lists_a_provoked_status_change_new_signal_and_actions(sampl
     data, catalog = sample
     with Store(f"sqlite:///{tmp_path / 'v.db'}", clock=Clock(datetime(2026, 11, 1, tzinfo=UTC))) as st:
         st.seed_sample()
+        # The seed's open actions are dated from 1 November: none falls due between the two briefings.
+        seeded = len(st.actions("sample"))
         late, _ = st.create_action(
             "sample",
             service="Finances",
@@ -468,14 +471,15 @@ def test_since_slide_lists_a_provoked_status_change_new_signal_and_actions(sampl
             expected = {
                 "fr": [
                     "Finances — Délai de paiement fournisseurs : Atteint → Non atteint",
-                    "Action nº 3 close (Terminée) : Plan énergie (Logistique)",
-                    "Action nº 2 désormais en retard (échéance 15 nov. 2026) : "
+                    f"Action nº {seeded + 2} close (Terminée) : Plan énergie (Logistique)",
+                    f"Action nº {seeded + 1} désormais en retard (échéance 15 nov. 2026) : "
                     "Relancer « les » factures (Finances)",
                 ],
                 "en": [
                     "Finances — Délai de paiement fournisseurs: On target → Off target",
-                    "Action #3 closed (Done): Plan énergie (Logistique)",
-                    "Action #2 now overdue (due 15 Nov 2026): Relancer « les » factures (Finances)",
+                    f"Action #{seeded + 2} closed (Done): Plan énergie (Logistique)",
+                    f"Action #{seeded + 1} now overdue (due 15 Nov 2026): "
+                    "Relancer « les » factures (Finances)",
                 ],
             }[lang]
             assert since.bullets[0] == expected[0]
@@ -495,7 +499,7 @@ def test_since_slide_lists_a_provoked_status_change_new_signal_and_actions(sampl
             )
             sheet = pack.tables[{"fr": "Depuis la dernière revue", "en": "Since last briefing"}[lang]]
             assert sheet.height == 6
-        assert late.id == 2 and closing.id == 3
+        assert (late.id, closing.id) == (seeded + 1, seeded + 2)  # after the seed's
 
 
 def test_the_same_view_twice_reports_nothing_new(inputs, sample, store):
@@ -827,7 +831,7 @@ def test_filters_in_words(sample, store):
 
 def test_actions_overdue_and_due_soon_table_split_by_fifteen(inputs, sample, store):
     today = NOW.date()
-    base = store.actions_frame("sample")
+    base = store.actions_frame("sample").filter(pl.col("created_by") != SAMPLE_AUTHOR)  # only these rows
     rows = []
     for i in range(20):
         rows.append(

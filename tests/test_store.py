@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.exc import IntegrityError
 
+from lib.actions import counts
 from lib.config import Settings
 from lib.datasets import DatasetLibrary
 from lib.i18n import LANGS, t
+from lib.signals import KINDS
 from lib.store import (
     ACTION_SCHEMA,
     LATEST,
@@ -29,7 +31,7 @@ from lib.store import (
     due_filter,
     issue_message,
 )
-from lib.store.sample import load_stories
+from lib.store.sample import load_stories, sample_action, sample_notes, sample_open_actions
 from lib.store.schema import comments, normalise_url
 from lib.store.text import change_line
 
@@ -742,10 +744,15 @@ def test_due_filter_rejects_unknown_kind():
 # --- Sample ------------------------------------------------------------------------------------------
 
 
+def _seed_size(today: date) -> int:
+    stories = load_stories()
+    return 1 + len(sample_open_actions(stories, today)) + len(sample_notes(stories))
+
+
 def test_seed_sample_once(store):
-    assert store.seed_sample() == 3
+    assert store.seed_sample() == _seed_size(TODAY) == 7
     assert store.seed_sample() == 0
-    (action,) = store.actions("sample")
+    action = store.get_action(1)  # the done action first, as before the open ones were added
     story = next(s for s in load_stories() if s["kind"] == "corrective_action")
     assert (action.service, action.kpi, action.start) == (
         "Finances",
@@ -760,7 +767,7 @@ def test_seed_sample_once(store):
     )
     assert action.title == "Dématérialiser le circuit de validation des factures fournisseurs"
     assert "39–43 jours" in action.description and "30 jours" in action.expected_effect
-    assert action.due > action.start
+    assert action.due > action.start and action.signal is None
     notes = store.notes("sample")
     assert [(n.service, n.kpi, n.period) for n in notes] == [
         ("Pédagogie", "Heures de cours assurées", date(2025, 12, 1)),
@@ -773,27 +780,99 @@ def test_seed_sample_once(store):
     assert {n.created_by for n in notes} == {SAMPLE_AUTHOR}
 
 
-def test_seed_sample_never_brings_back_what_people_changed(store):
+def test_seed_sample_open_actions_answer_the_planted_stories(store):
+    store.seed_sample()
+    opened = sorted((a for a in store.actions("sample") if a.is_open), key=lambda a: a.id)
+    assert [a.id for a in opened] == [2, 3, 4, 5]
+    got = [(a.service, a.kpi, a.owner, a.status, a.priority, a.signal.kind, a.signal.period) for a in opened]
+    assert got == [
+        ("Ressources humaines", "Délai de recrutement", "Mathieu Chevalier", "in_progress", "high",
+         "off_target_streak", date(2026, 8, 1)),
+        ("Communication", "Visites du site web", "Hugo Lambert", "in_progress", "high",
+         "level_shift", date(2026, 6, 1)),
+        ("Relations entreprises", "Recettes partenariats entreprises", "Thomas Girard", "planned",
+         "medium", "projected_miss", date(2026, 3, 1)),
+        ("Admissions", "Taux de satisfaction des candidats", "Inès Bouchard", "planned", "medium",
+         "silent_drift", date(2026, 10, 1)),
+    ]  # fmt: skip
+    stories = {(s["service"], s["kpi"]): s for s in load_stories()}
+    for a in opened:
+        story = stories[(a.service, a.kpi)]
+        assert a.signal.kind == story["kind"] and a.signal.kind in KINDS
+        assert date.fromisoformat(story["start"]) <= a.signal.period <= date.fromisoformat(story["end"])
+        assert 0 < a.signal.severity < 1 and a.signal.message and a.created_by == SAMPLE_AUTHOR
+        assert a.title and a.description and a.expected_effect
+    assert "16\u00a0% à 30\u00a0%" in opened[0].description and "45 jours" in opened[0].expected_effect
+    assert "baissé de 30\u00a0%" in opened[1].description
+    assert "2\u202f302\u00a0k€" in opened[2].description and "2\u202f400\u00a0k€" in opened[2].expected_effect
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 3, 10, 8, 0, tzinfo=UTC),
+        datetime(2026, 1, 1, 0, 0, tzinfo=UTC),  # a year's first day: overdue in the year before
+        datetime(2026, 1, 31, 23, 59, tzinfo=UTC),  # a month's last day: due this month is today
+        datetime(2028, 2, 29, 12, 0, tzinfo=UTC),  # leap day
+        datetime(2026, 11, 26, 9, 30, tzinfo=UTC),
+    ],
+)
+def test_seed_sample_dates_follow_the_clock(store, clock, now):
+    clock.now = now
+    today = now.date()
+    assert store.seed_sample("a") == _seed_size(today)
+    seeded = store.actions_frame("a")
+    got = counts(seeded, today)
+    assert (got["open"], got["overdue"], got["done"]) == (4, 1, 1) and got["due_this_month"] >= 1
+    opened = seeded.filter(pl.col("status").is_in(["planned", "in_progress"])).sort("id")
+    assert opened["due"].to_list()[0] == today - timedelta(days=20)  # the overdue one
+    soon = opened.filter(pl.col("due").is_between(today, today + timedelta(days=30)))
+    assert soon.height >= 1  # the briefing's "due soon", whatever the day
+    assert (opened["start"] < today).all() and (opened["due"] > opened["start"]).all()
+    # Deterministic: the same day seeds the same rows in another dataset (ids and stamps aside).
+    clock.now = now
+    assert store.seed_sample("b") == _seed_size(today)
+    keep = [c for c in seeded.columns if c not in ("id", "dataset", "created_at", "updated_at")]
+    assert store.actions_frame("b").select(keep).equals(seeded.select(keep))
+
+
+def test_seed_sample_never_brings_back_what_people_changed(store, clock):
     store.seed_sample("sample")
-    (action,) = store.actions("sample")
+    done = store.get_action(1)
     store.update_action(
-        action.id, {"title": "Autre titre", "status": "in_progress"}, expected_version=1, author="A"
+        done.id, {"title": "Autre titre", "status": "in_progress"}, expected_version=1, author="A"
+    )
+    # An open one moved to another series, renamed and dropped: the seed does not recognise it by
+    # those, only by the signal it answers.
+    moved = next(a for a in store.actions("sample") if a.signal is not None)
+    store.update_action(
+        moved.id,
+        {"service": "Qualité", "kpi": None, "title": "Déplacée", "status": "dropped"},
+        expected_version=1,
+        author="A",
     )
     store.delete_note(store.notes("sample")[0].id, author="A")
+    clock.now += timedelta(days=45)  # a later day: the open actions' dates would differ
     assert store.seed_sample("sample") == 0
-    assert len(store.actions("sample")) == 1 and len(store.notes("sample")) == 1
-    assert store.seed_sample("another") == 3  # per dataset
+    assert len(store.actions("sample")) == 5 and len(store.notes("sample")) == 1
+    assert store.seed_sample("another") == _seed_size(clock.now.date())  # per dataset
 
 
 def test_sample_seed_matches_the_sample_data():
-    """The seeded names exist in the committed sample extract, so the action shows on its chart."""
+    """The seeded names exist in the committed sample extract, so the actions show on their charts; the
+    open actions' owners are their KPIs' owners there."""
     from lib.sample import SAMPLE_EXTRACT
 
     frame = pl.read_csv(SAMPLE_EXTRACT.read_bytes())
-    pairs = set(frame.select("service", "kpi").unique().iter_rows())
-    assert ("Finances", "Délai de paiement fournisseurs") in pairs
-    assert ("Pédagogie", "Heures de cours assurées") in pairs
-    assert ("Systèmes d'information", "Incidents informatiques") in pairs
+    owners = {(s, k): o for s, k, o in frame.select("service", "kpi", "owner").unique().iter_rows()}
+    stories = load_stories()
+    seeded = [sample_action(stories), *sample_open_actions(stories, TODAY)]
+    assert {(a.service, a.kpi): a.owner for a in seeded} == {
+        (a.service, a.kpi): owners[a.service, a.kpi] for a in seeded
+    }
+    assert len(seeded) == 5
+    assert ("Pédagogie", "Heures de cours assurées") in owners
+    assert ("Systèmes d'information", "Incidents informatiques") in owners
 
 
 # --- Settings, URLs, engines -------------------------------------------------------------------------

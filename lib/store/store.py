@@ -30,7 +30,7 @@ from lib.store.model import (
     SignalRef,
     ValidationError,
 )
-from lib.store.sample import load_stories, sample_action, sample_notes
+from lib.store.sample import load_stories, sample_action, sample_notes, sample_open_actions
 from lib.store.schema import actions, briefings, comments, make_engine, notes, sqlite_url
 from lib.store.schema import changes as change_rows
 
@@ -488,27 +488,31 @@ class Store:
     # --- Sample -----------------------------------------------------------------------------------
 
     def seed_sample(self, dataset: str = "sample") -> int:
-        """The sample organisation's corrective action and notes, once: rows added (0 the next time).
+        """The sample organisation's corrective actions and notes, once: rows added (0 the next time).
 
-        A row counts as there when the sample author wrote one on the same service, KPI and start (or
-        period), even if someone edited or deleted it since: seeding never brings back what was removed.
+        The done action comes first, then the open ones, dated from today (the clock's). A row counts
+        as there when the sample author wrote one for the same thing, even if someone edited or
+        deleted it since: seeding never brings back what was removed. The key is what cannot change:
+        the service, KPI and start of the done action (fixed dates), the signal of an open one (its
+        dates move with the seeding day; the signal is set at creation), a note's service, KPI, period.
         """
         stories = load_stories()
-        act, note_rows = sample_action(stories), sample_notes(stories)
         now, added = self._now(), 0
+        seed = [sample_action(stories), *sample_open_actions(stories, now.date())]
+        note_rows = sample_notes(stories)
         with self._write() as conn:
             mine = and_(actions.c.dataset == dataset, actions.c.created_by == SAMPLE_AUTHOR)
-            seeded = conn.execute(
-                select(actions.c.id).where(
-                    mine,
-                    actions.c.service == act.service,
-                    actions.c.kpi == act.kpi,
-                    actions.c.start == act.start,
-                )
-            ).first()
-            if seeded is None:
-                self._insert_actions(conn, dataset, [(asdict(act), None)], SAMPLE_AUTHOR, now)
-                added += 1
+            for act in seed:
+                if act.signal is None:
+                    same = [actions.c.service == act.service, actions.c.kpi == act.kpi]
+                    same.append(actions.c.start == act.start)
+                else:
+                    same = [actions.c.signal_kind == act.signal.kind]
+                    same.append(actions.c.signal_period == act.signal.period)
+                if conn.execute(select(actions.c.id).where(mine, *same)).first() is None:
+                    values = {k: v for k, v in asdict(act).items() if k != "signal"}
+                    self._insert_actions(conn, dataset, [(values, act.signal)], SAMPLE_AUTHOR, now)
+                    added += 1
             for note in note_rows:
                 seeded = conn.execute(
                     select(notes.c.id).where(
