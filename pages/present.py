@@ -55,7 +55,7 @@ with st.sidebar:
     for i, s in enumerate(pack.slides, 1):
         st.page_link(
             "pages/present.py",
-            label=f"{i}. {s.title}",
+            label=f"{i}. {md_escape(s.title)}",  # a service name is text, not Markdown
             query_params=to_query(raw.with_(slide=i)),
             disabled=i == n,
         )
