@@ -13,7 +13,7 @@ from lib.model import STATUSES
 from lib.periods import period_label
 from lib.signals.engine import chart_firings
 from lib.ui import annotations as notes_ui
-from lib.ui import compute, page_setup
+from lib.ui import compute, page_setup, state
 from lib.ui.navigate import open_page
 from lib.ui.store import store
 from lib.ui.tables import detail_column_config, detail_headers
@@ -22,7 +22,6 @@ from lib.ui.text import md_escape
 MAX_CHARTS = 4
 TABLE_ROWS = 5_000
 FIRINGS_KEY = "_explore_firings"  # the toggle's value, kept across pages (a widget's own state is not)
-SIGNAL_PARAMS_KEY = "_signal_params"  # the detectors' settings chosen on the Signals page, if any
 
 ctx = page_setup("explore")
 lang, view, ds = ctx.lang, ctx.view, ctx.dataset
@@ -87,8 +86,7 @@ for kpi in kpis[:MAX_CHARTS]:
     fired = None
     if show_firings and grain != "ytd" and source is perf:
         with st.spinner(t("explore.firings.computing", lang)):
-            params = st.session_state.get(SIGNAL_PARAMS_KEY)
-            trail = compute.signal_replay(ds, grain, ctx.domain.grain, kpi, params)
+            trail = compute.signal_replay(ds, grain, ctx.domain.grain, kpi, state.signal_params())
         services = frame["series"].unique().to_list()
         fired = chart_firings(
             trail, lang, kpi=kpi, services=services, start=view.start, end=view.end, unit=units.get(kpi) or ""

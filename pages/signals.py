@@ -10,13 +10,12 @@ from lib.i18n import t
 from lib.periods import period_label
 from lib.scorecard import spark_frame
 from lib.signals import DETECTORS, message
-from lib.ui import compute, data, page_setup
+from lib.ui import compute, data, page_setup, state
 from lib.ui.store import create_action_from
 from lib.ui.text import md_escape
 
 STEP = 20  # signals drawn at a time (each has a chart): more on demand
 SHOWN_KEY = "_signals_shown"
-PARAMS_KEY = "_signal_params"
 
 ctx = page_setup("signals")
 lang, view, raw, ds = ctx.lang, ctx.view, ctx.raw, ctx.dataset
@@ -26,7 +25,7 @@ as_of = view.end
 st.title(t("signals_page.title", lang))
 st.caption(t("signals_page.as_of", lang, date=period_label(as_of, "day", lang)))
 
-params = st.session_state.setdefault(PARAMS_KEY, {d.kind: d.defaults() for d in DETECTORS})
+params = state.signal_params()  # the inputs below write into it
 with st.expander(t("signals_page.settings", lang), icon=":material/tune:"):
     st.caption(t("signals_page.settings_help", lang))
     for detector in DETECTORS:
@@ -44,7 +43,7 @@ with st.expander(t("signals_page.settings", lang), icon=":material/tune:"):
                 key=f"_sp_{detector.kind}_{p.name}",
             )
     if st.button(t("signals_page.reset", lang), icon=":material/restart_alt:"):
-        st.session_state[PARAMS_KEY] = {d.kind: d.defaults() for d in DETECTORS}
+        st.session_state[state.SIGNAL_PARAMS_KEY] = {d.kind: d.defaults() for d in DETECTORS}
         # The inputs keep their own state: drop it, or they would write the old values back.
         for key in [k for k in st.session_state if str(k).startswith("_sp_")]:
             del st.session_state[key]

@@ -17,22 +17,13 @@ import streamlit as st
 from lib.briefing import images
 from lib.briefing.content import build_briefing
 from lib.briefing.model import Briefing
-from lib.datasets import DatasetError
-from lib.filters import SAMPLE_SLUG, ViewState, resolve, share_link
+from lib.filters import ViewState, share_link
 from lib.i18n import DEFAULT_LANG, normalise_lang, t
-from lib.signals import DETECTORS
 from lib.ui import compute, data, state
-from lib.ui.shell import Ctx, _notice_dropped, _without_dropped
+from lib.ui.shell import Ctx, resolve_context
 from lib.ui.store import author, store
-from lib.ui.text import md_escape
 
-SIGNAL_PARAMS_KEY = "_signal_params"  # the detectors' settings chosen on the Signals page, if any
 SINCE_KEY = "_briefing_since"  # "since the last briefing" chosen on the Briefing page (None: default)
-
-
-def signal_params() -> dict[str, dict[str, float]]:
-    """The Signals page's settings when the user changed them this session, else the defaults."""
-    return st.session_state.get(SIGNAL_PARAMS_KEY) or {d.kind: d.defaults() for d in DETECTORS}
 
 
 def signal_grain(view: ViewState, data_grain: str) -> str:
@@ -163,7 +154,7 @@ def build(ctx: Ctx, *, since: bool, who: str | None = None) -> tuple[Briefing, d
         who,
         date.today(),
         view_link(ctx.view.with_(lang=ctx.lang)),
-        _frozen(signal_params()),
+        _frozen(state.signal_params()),
         ctx.domain.grain,
         ctx,
         previous["snapshot"] if previous else None,
@@ -204,21 +195,4 @@ def present_setup(title_key: str = "common.nav.present") -> Ctx:
         layout="wide",
         initial_sidebar_state="collapsed",
     )
-    sample_name = t("common.dataset.sample", lang)
-    names = data.dataset_names(sample_name)
-    if raw.dataset not in names:
-        st.warning(md_escape(t("common.dataset.unknown", lang, slug=raw.dataset)), icon=":material/help:")
-        raw = ViewState(dataset=SAMPLE_SLUG, slide=raw.slide)
-    try:
-        loaded = data.load(raw.dataset, sample_name)
-    except DatasetError as exc:
-        st.error(md_escape(exc.message(lang)))
-        raw = ViewState(dataset=SAMPLE_SLUG, slide=raw.slide)
-        loaded = data.load(SAMPLE_SLUG, sample_name)
-    domain, periods = data.domain(loaded)
-    raw = raw.with_(lang=lang)
-    view, unresolved = resolve(raw, domain)
-    raw = _without_dropped(raw, unresolved)
-    state.set_view(raw)
-    _notice_dropped(dropped + unresolved, lang)
-    return Ctx(view, raw, lang, loaded, domain, periods)
+    return resolve_context(raw, dropped, lang)[0]

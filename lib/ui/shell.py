@@ -96,6 +96,29 @@ def _sidebar(
             share_box(ctx_view, lang)
 
 
+def resolve_context(raw: ViewState, dropped: list[Dropped], lang: str) -> tuple[Ctx, list[str]]:
+    """The view of the URL against its dataset (the sample when it is unknown or gone), what was
+    dropped said once; returns the page's context and the dataset names. Shared by every page setup."""
+    sample_name = t("common.dataset.sample", lang)
+    names = data.dataset_names(sample_name)
+    if raw.dataset not in names:
+        st.warning(md_escape(t("common.dataset.unknown", lang, slug=raw.dataset)), icon=":material/help:")
+        raw = ViewState(dataset=SAMPLE_SLUG, slide=raw.slide)
+    try:
+        loaded = data.load(raw.dataset, sample_name)
+    except DatasetError as exc:  # deleted by someone else since the list was drawn
+        st.error(md_escape(exc.message(lang)))
+        raw = ViewState(dataset=SAMPLE_SLUG, slide=raw.slide)
+        loaded = data.load(SAMPLE_SLUG, sample_name)
+    domain, periods = data.domain(loaded)
+    raw = raw.with_(lang=lang)
+    view, unresolved = resolve(raw, domain)
+    raw = _without_dropped(raw, unresolved)
+    state.set_view(raw)
+    _notice_dropped(dropped + unresolved, lang)
+    return Ctx(view, raw, lang, loaded, domain, periods), names
+
+
 def page_setup(page_key: str) -> Ctx:
     """Resolve the view from the URL, draw the shared sidebar, sync the URL; returns what a page needs."""
     raw, dropped = state.read_view()
@@ -104,23 +127,7 @@ def page_setup(page_key: str) -> Ctx:
     st.set_page_config(
         page_title=f"{t(f'common.nav.{page.key}', lang)} · Vigie", page_icon="🧭", layout="wide"
     )
-    sample_name = t("common.dataset.sample", lang)
-    names = data.dataset_names(sample_name)
-    if raw.dataset not in names:
-        st.warning(md_escape(t("common.dataset.unknown", lang, slug=raw.dataset)), icon=":material/help:")
-        raw = ViewState(dataset=SAMPLE_SLUG)
-    try:
-        loaded = data.load(raw.dataset, sample_name)
-    except DatasetError as exc:  # deleted by someone else since the list was drawn
-        st.error(md_escape(exc.message(lang)))
-        raw = ViewState(dataset=SAMPLE_SLUG)
-        loaded = data.load(SAMPLE_SLUG, sample_name)
-    domain, periods = data.domain(loaded)
-    raw = raw.with_(lang=lang)
-    view, unresolved = resolve(raw, domain)
-    raw = _without_dropped(raw, unresolved)
-    state.set_view(raw)
-    _notice_dropped(dropped + unresolved, lang)
-    _sidebar(page_key, raw, view, lang, names, domain, periods)
-    state.write_url(raw)
-    return Ctx(view, raw, lang, loaded, domain, periods)
+    ctx, names = resolve_context(raw, dropped, lang)
+    _sidebar(page_key, ctx.raw, ctx.view, lang, names, ctx.domain, ctx.periods)
+    state.write_url(ctx.raw)
+    return ctx

@@ -13,6 +13,16 @@ from lib.filters import Dropped, ViewState, parse_query, query_string, to_query
 
 VIEW_KEY = "_vigie_view"
 WRITTEN_KEY = "_vigie_query_written"
+# The detectors' settings chosen on the Signals page this session: Explore's replay and the briefing
+# follow them.
+SIGNAL_PARAMS_KEY = "_signal_params"
+
+
+def signal_params() -> dict[str, dict[str, float]]:
+    """The Signals page's settings when the user changed them this session, else the defaults."""
+    from lib.signals import DETECTORS
+
+    return st.session_state.setdefault(SIGNAL_PARAMS_KEY, {d.kind: d.defaults() for d in DETECTORS})
 
 
 def read_view() -> tuple[ViewState, list[Dropped]]:
