@@ -4,12 +4,14 @@ scored as the issue says, and the sample organisation's planted stories are all 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
+from benchmarks import ideal
 from benchmarks import signals_eval as ev
 
 TCPD = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "tcpd"
@@ -77,3 +79,84 @@ def test_tcpd_level_shift_finds_the_nile_dam():
     assert any(abs(p - 28) <= 5 for p in points["located"])  # the Aswan dam, 1898 (index 28)
     pytest.importorskip("ruptures")
     assert ev.binseg_points(nile) == [28]
+
+
+# --- the ideal detector (benchmarks/ideal.py) --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ideal_result():
+    return ideal.evaluate(n=4000, seed=11)
+
+
+@pytest.mark.parametrize("family", ["spike", "shift", "drift"])
+def test_ideal_threshold_gives_five_percent_false_alarms_on_fresh_noise(ideal_result, family):
+    rng = np.random.default_rng(99)
+    c = ideal_result["thresholds"][family]
+    alarmed = [
+        (ideal.statistic(family, rng.normal(size=(4000, n)))[:, ideal.FIRST :] >= c).any(axis=1)
+        for n in ideal.LENGTHS
+    ]
+    assert np.concatenate(alarmed).mean() == pytest.approx(ideal.FALSE_ALARM_SHARE, abs=0.012)
+
+
+@pytest.mark.parametrize("family", ["spike", "shift", "drift"])
+def test_ideal_statistic_reads_no_future_value(family):
+    d = np.random.default_rng(4).normal(size=(50, 36))
+    later = d.copy()
+    later[:, 20:] += 9.0
+    assert np.array_equal(ideal.statistic(family, d)[:, :20], ideal.statistic(family, later)[:, :20])
+
+
+@pytest.mark.parametrize("effect", ["spike 3σ", "spike 5σ"])
+def test_ideal_spike_recall_is_the_normal_tail_beyond_its_threshold(ideal_result, effect):
+    # A spike of s σ is caught when noise + s reaches the threshold: P = Φ(s − c), plus the rare
+    # noise alarm in the 6 periods after it, which also counts as a match.
+    size = ideal.EFFECTS[effect][1]
+    expected = 0.5 * math.erfc((ideal_result["thresholds"]["spike"] - size) / math.sqrt(2))
+    row = next(r for r in ideal_result["table"] if r["effect"] == effect)
+    assert expected - 0.01 <= row["recall"] <= expected + 0.03
+
+
+def test_ideal_detector_says_which_targets_no_detector_can_meet(ideal_result):
+    table = {r["effect"]: r for r in ideal_result["table"]}
+    assert table["shift 2σ"]["recall"] >= 0.95 and table["shift 2σ"]["median_delay"] <= 2
+    assert table["spike 5σ"]["recall"] >= 0.95
+    assert table["spike 3σ"]["recall"] < 0.6  # a 3σ spike is a coin toss at 5 % false alarms
+    assert table["drift 3σ"]["median_delay"] >= 4  # the ramp is still small 3 periods in
+
+
+def test_verdicts_compare_each_target_with_the_ideal_detector():
+    result = {
+        "table": [
+            {
+                "detector": "level_shift",
+                "effect": "shift 2σ",
+                "size": 2.0,
+                "recall": 0.92,
+                "median_delay": 3.0,
+            },
+            {"detector": "anomaly", "effect": "spike 3σ", "size": 3.0, "recall": 0.5, "median_delay": 0.0},
+            {
+                "detector": "level_shift",
+                "effect": "shift 1σ",
+                "size": 1.0,
+                "recall": 0.2,
+                "median_delay": 4.0,
+            },
+        ],
+        "false_alarms": {"anomaly": {"all": 0.051}, "level_shift": {"all": 0.05}},
+        "ideal": {
+            "table": [
+                {"effect": "shift 2σ", "recall": 0.99, "median_delay": 2.0},
+                {"effect": "spike 3σ", "recall": 0.53, "median_delay": 0.0},
+                {"effect": "shift 1σ", "recall": 0.43, "median_delay": 4.0},
+            ]
+        },
+    }
+    assert ev.verdicts(result) == [
+        {"target": "level_shift shift 2σ", "met": True, "reachable": True},
+        {"target": "anomaly spike 3σ", "met": False, "reachable": False},
+        {"target": "anomaly false alarms", "met": False, "reachable": None},
+        {"target": "level_shift false alarms", "met": True, "reachable": None},
+    ]
