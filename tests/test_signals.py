@@ -12,6 +12,7 @@ import pytest
 from lib import model
 from lib.i18n import catalog as i18n_catalog
 from lib.signals import DETECTORS, KINDS, SCHEMA, detect, projection, replay, resolve
+from lib.signals.engine import by_cadence
 
 N = 36
 MONTHS = [date(2024 + m // 12, m % 12 + 1, 1) for m in range(N)]
@@ -422,3 +423,56 @@ def test_projection_reaches_the_year_end_at_any_grain(step, grain_days):
     out = projection(h, cat)
     assert out["period"].min() > periods[-1]
     assert out["period"].max().year == 2026 and (date(2026, 12, 31) - out["period"].max()).days < 7
+
+
+# --- KPIs reported at different cadences ------------------------------------------------------------
+
+
+def quarterly(values: np.ndarray) -> np.ndarray:
+    """A quarterly series on the monthly calendar: a value at each quarter's first month only."""
+    out = np.full(N, np.nan)
+    out[::3] = values
+    return out
+
+
+@pytest.fixture(scope="module")
+def cadences():
+    # A quarterly survey, on target for two years then off target (below 80 − 5 %) for 4 quarters,
+    # among monthly KPIs.
+    survey = quarterly(np.r_[noise(3, 0.5, 85.0, 8), noise(4, 0.5, 70.0, 4)])
+    return frame(
+        {
+            ("A", "monthly"): (noise(1), flat(95.0)),
+            ("B", "monthly"): (noise(2), flat(95.0)),
+            ("A", "survey"): (survey, flat(80.0)),
+        },
+        {"monthly": {}, "survey": {}},
+    )
+
+
+def test_kpis_are_split_by_their_own_cadence(cadences):
+    history, _ = cadences
+    parts = by_cadence(history)
+    assert [sorted(set(p["kpi"].cast(pl.String))) for p in parts] == [["monthly"], ["survey"]]
+    assert sum(p.height for p in parts) == history.height
+    assert len(by_cadence(history.filter(pl.col("kpi") == "monthly"))) == 1
+
+
+def test_a_quarterly_kpi_is_judged_on_its_quarters_among_monthly_ones(cadences):
+    history, cat = cadences
+    alone = replay(history.filter(pl.col("kpi") == "survey"), cat)
+    mixed = replay(history, cat)
+    survey = mixed.filter(pl.col("kpi") == "survey")
+    assert survey.equals(alone)
+    streak = survey.filter(pl.col("kind") == "off_target_streak")
+    # Off target from the 9th quarter (2026-01), three quarters in a row at 2026-07.
+    assert streak["period"].to_list() == [date(2026, 7, 1)]
+    assert set(survey["grain"]) == {"quarter"}
+    assert mixed.filter(pl.col("kpi") == "monthly").equals(
+        replay(history.filter(pl.col("kpi") == "monthly"), cat)
+    )
+    now = detect(history, cat)
+    assert kinds_of(now, "survey") >= {"off_target_streak"}
+    # Each judged at its own last period: the survey's last quarter, the monthly KPIs' last month.
+    assert set(now.filter(pl.col("kpi") == "survey")["as_of"]) == {date(2026, 10, 1)}
+    assert set(now.filter(pl.col("kpi") == "monthly")["as_of"]) <= {LAST}

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from lib import i18n
+from lib.periods import infer_grain
 from lib.signals import detectors as det
 from lib.signals import shift
 from lib.signals.panel import Panel, build
@@ -259,6 +260,25 @@ def _sort(frame: pl.DataFrame, by_period: bool) -> pl.DataFrame:
     return frame.sort(keys, descending=desc)
 
 
+def by_cadence(history: pl.DataFrame, year_start_month: int = 1) -> list[pl.DataFrame]:
+    """The history split by the cadence its KPIs are reported at (a quarterly survey among monthly
+    KPIs), each part judged on its own periods: on the others' calendar it would be a monthly series
+    missing two values in three, its season 12 periods long. One part when every KPI shares one."""
+    per_kpi = (
+        history.select(pl.col("kpi").cast(pl.String), "period")
+        .unique()
+        .group_by("kpi")
+        .agg(pl.col("period"))
+        .sort("kpi")
+    )
+    groups: dict[str, list[str]] = {}
+    for kpi, periods in per_kpi.iter_rows():
+        groups.setdefault(infer_grain(periods, year_start_month), []).append(kpi)
+    if len(groups) <= 1:
+        return [history]
+    return [history.filter(pl.col("kpi").cast(pl.String).is_in(kpis)) for _, kpis in sorted(groups.items())]
+
+
 def detect(
     history: pl.DataFrame,
     catalog: pl.DataFrame,
@@ -267,6 +287,12 @@ def detect(
     params: Mapping[str, Mapping[str, float]] | None = None,
     year_start_month: int = 1,
 ) -> pl.DataFrame:
+    """Signals active at the last period (of each cadence's own calendar; see by_cadence)."""
+    known = history if as_of is None else history.filter(pl.col("period") <= as_of)
+    parts = by_cadence(known, year_start_month)
+    if len(parts) > 1:
+        found = [detect(part, catalog, params=params, year_start_month=year_start_month) for part in parts]
+        return _sort(pl.concat(found, how="vertical"), by_period=False)
     ev = evaluate(history, catalog, as_of, params, year_start_month)
     panel = ev.panel
     if not ev.fired:
@@ -295,6 +321,11 @@ def replay(
     params: Mapping[str, Mapping[str, float]] | None = None,
     year_start_month: int = 1,
 ) -> pl.DataFrame:
+    """Every firing, at the period it fired (each cadence on its own calendar; see by_cadence)."""
+    parts = by_cadence(history, year_start_month)
+    if len(parts) > 1:
+        found = [replay(part, catalog, params=params, year_start_month=year_start_month) for part in parts]
+        return _sort(pl.concat(found, how="vertical"), by_period=True)
     ev = evaluate(history, catalog, None, params, year_start_month)
     panel = ev.panel
     if not ev.fired:

@@ -140,7 +140,8 @@ def signal_replay(
     One KPI at a time because the detectors judge each series alone: the firings are those of the whole
     replay, their numbers to rounding (checked on every KPI of the sample and of the 10M-row extract,
     where the whole replay takes 5 s and one KPI 0.1 s). A KPI reported on fewer periods than the
-    others (quarterly among monthly KPIs) is judged on its own periods."""
+    others (quarterly among monthly KPIs) is judged on its own periods, as the whole replay judges it
+    (lib.signals.engine.by_cadence)."""
     from lib.signals import resolve
 
     # Defaults filled in: the defaults spelled out or left out are one cache entry.
