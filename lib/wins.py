@@ -26,6 +26,9 @@ class WinRules:
 
 
 KINDS = ("back_on_target", "record", "streak", "most_improved")
+# Equalling the best is not a record, nor beating it by rounding: a monthly mean of daily values is
+# summed in a different order from run to run (parallel aggregation), so its last digits differ.
+RECORD_TIE = 1e-9
 
 
 def wins_each_period(
@@ -68,7 +71,8 @@ def wins_each_period(
             (0.5 + (pl.col("gap_pct") - pl.col("_prev_gap")).clip(0, 25) / 50).alias("strength"),
         ),
         h.filter(
-            (pl.col("_n") > rules.record_min_history) & (pl.col("_better") > pl.col("_best_before"))
+            (pl.col("_n") > rules.record_min_history)
+            & (pl.col("_better") > pl.col("_best_before") + RECORD_TIE * pl.col("_best_before").abs())
         ).select(
             *base,
             pl.lit("record").alias("kind"),

@@ -295,3 +295,21 @@ def test_win_sentence_formats_percentages_for_the_language(lang, expected):
         "before": -4.0,
     }
     assert win_sentence(row, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("last", "direction", "record"),
+    [
+        (93.0, "higher", False),  # equals the best so far
+        (93.0 + 93.0 * 1e-14, "higher", False),  # the same mean summed in another order
+        (93.001, "higher", True),
+        (9.0 - 9.0 * 1e-14, "lower", False),
+        (8.999, "lower", True),
+    ],
+)
+def test_a_record_must_beat_the_best_not_tie_it_by_rounding(last, direction, record):
+    best = 93.0 if direction == "higher" else 9.0
+    values = [(best - 3 + (i % 3) if direction == "higher" else best + (i % 3), 50.0) for i in range(14)]
+    values[5] = (best, 50.0)
+    h, cat = history({("A", "k"): [*values, (last, 50.0)]}, {"k": direction})
+    assert ("record" in kinds(wins(h, cat, AT), "k")) is record
