@@ -13,7 +13,7 @@ import polars as pl
 from lib import i18n
 from lib.periods import infer_grain
 from lib.signals import detectors as det
-from lib.signals import shift
+from lib.signals import drift, shift
 from lib.signals.panel import Panel, build
 from lib.signals.projection import Z80, Calendar, _line, forecast, projected_miss
 from lib.signals.registry import BY_KIND, WIN_KINDS, resolve
@@ -97,7 +97,7 @@ def evaluate(
     ctx = det.context(panel, w, lag)
     fired = {
         "off_target_streak": det.off_target_streak(ctx, p["off_target_streak"]),
-        "silent_drift": det.silent_drift(ctx, p["silent_drift"]),
+        "silent_drift": drift.silent_drift(ctx, p["silent_drift"]),
         "anomaly": det.anomaly(ctx, p["anomaly"]),
         "level_shift": shift.level_shift(ctx, p["level_shift"]),
         "projected_miss": projected_miss(ctx, p["projected_miss"], cal),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lib.signals import shift
+from lib.signals import drift, shift
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(
         "silent_drift",
         "bad",
-        (
-            Param("window", 8, 5, 24, 1),
-            Param("mk_z", 1.0, 0.0, 4.0, 0.05),
-            Param("drop_z", 3.5, 1.0, 8.0, 0.1),
-            Param("reference", 22, 6, 36, 1),
-            _history(),
-        ),
+        (*(Param(*spec) for spec in drift.PARAMS), _history()),
         "signals.doc.silent_drift",
     ),
     Detector(
