@@ -19,7 +19,7 @@ def _months(n: int) -> list[date]:
     return [date(2000 + m // 12, m % 12 + 1, 1) for m in range(n)]
 
 
-def evaluate(values: np.ndarray, direction: str = "higher", grain: str = "month") -> tuple:
+def evaluate(values: np.ndarray, direction: str = "higher", grain: str = "month", params=None) -> tuple:
     """level_shift's Fired over rows of `values` (series × periods), each its own service."""
     s_n, t_n = values.shape
     periods = _months(t_n) if grain == "month" else [date(1000 + i, 1, 1) for i in range(t_n)]
@@ -37,7 +37,7 @@ def evaluate(values: np.ndarray, direction: str = "higher", grain: str = "month"
     catalog = pl.DataFrame(
         {"kpi": ["k"], "direction": [direction], "tolerance": [0.0], "agg_time": ["mean"], "unit": [""]}
     )
-    ev = engine.evaluate(model.with_gap(frame.lazy(), catalog).collect(), catalog)
+    ev = engine.evaluate(model.with_gap(frame.lazy(), catalog).collect(), catalog, None, params)
     return ev.fired["level_shift"], ev.panel
 
 
@@ -129,6 +129,21 @@ def test_no_look_ahead():
     assert (full.active[:, :55] == cut.active).all()
     both = ~np.isnan(cut.numbers["since"])
     assert (full.numbers["since"][:, :55][both] == cut.numbers["since"][both]).all()
+
+
+@pytest.mark.parametrize("longer", [30, 36])
+def test_another_detectors_longer_window_changes_nothing(longer):
+    # The shared window is the widest any detector reads (here the anomaly's baseline): the level shift
+    # reads its own reference and tested periods only, so its segment and spread stay the same.
+    rng = np.random.default_rng(17)
+    x = 100 + np.cumsum(rng.normal(0, 1, (60, 72)), axis=1)
+    x[:30, 40:] -= 6.0
+    base, _ = evaluate(x, params={"anomaly": {"baseline": 12}})
+    other, _ = evaluate(x, params={"anomaly": {"baseline": longer}})
+    assert base.active.any()
+    assert (base.active == other.active).all()
+    for name, values in base.numbers.items():
+        assert np.array_equal(values, other.numbers[name], equal_nan=True), name
 
 
 def test_history_spread_is_the_mad_of_every_value_up_to_the_end_discounted_while_few():

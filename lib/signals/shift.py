@@ -71,7 +71,12 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     for at most `max_age` periods."""
     panel = ctx.panel
     s_n, t_n = panel.shape
-    w, h_max, r = ctx.w, int(p["window"]), int(p["reference"])
+    h_max, r = int(p["window"]), int(p["reference"])
+    # Its own window (the reference and the tested periods), not the widest any detector reads: the
+    # segment in view and the spread before the test must not change when another detector looks back
+    # further.
+    w = h_max + r
+    xs = ctx.x[..., ctx.w - w :]
     thresholds = ctx.strict(p["threshold"])
     j = np.arange(w)
     names = ("since", "before", "after", "z")
@@ -81,7 +86,7 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     cur = {k: np.full(s_n, np.nan) for k in ("since", "before", "sigma")}
     for t in range(t_n):
         first_j = last_change - (t - w + 1)
-        xt = np.where(j[None, :] >= first_j[:, None], ctx.x[:, t, :], np.nan)
+        xt = np.where(j[None, :] >= first_j[:, None], xs[:, t, :], np.nan)
         ref = xt[:, w - h_max - r : w - h_max]
         n_ref = count(ref)
         alive = ctx.valid[:, t] & (ctx.seen[:, t] >= p["min_history"]) & (n_ref >= min(r, 12) * REF_SHARE)
@@ -105,7 +110,7 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
         best_level = np.full(s_n, np.nan)
         sigma = ctx.sigma[:, t].copy()
         if rows.size:
-            now = (xt, ref, n_ref, trending, ctx.sigma[:, t], ctx.x[:, t, : w - h_max])
+            now = (xt, ref, n_ref, trending, ctx.sigma[:, t], xs[:, t, : w - h_max])
             bz, bl, sp, sg = _shift_scan(*(a[rows] for a in now), 0.0, p)
             # The whole history's spread (a sort of every past value) only raises σ: only the rows
             # that fire without it need it.
@@ -128,7 +133,7 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
         keep = ~np.isnan(cur["since"]) & (t - cur["since"] < p["max_age"]) & (start_j >= 0) & ctx.valid[:, t]
         held = np.flatnonzero(keep)
         if held.size:
-            post = _median_from(ctx.x[held, t, :], start_j[held])
+            post = _median_from(xs[held, t, :], start_j[held])
             keep[held] &= (post - cur["before"][held]) / cur["sigma"][held] <= -thresholds[held, t] / 2
         new = fire & ~keep
         since = np.full(s_n, np.nan)
@@ -142,7 +147,7 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
         active[:, t] = now
         on = np.flatnonzero(now)
         if on.size:
-            post = _median_from(ctx.x[on, t, :], cur["since"][on] - (t - w + 1))
+            post = _median_from(xs[on, t, :], cur["since"][on] - (t - w + 1))
             out["since"][on, t] = cur["since"][on]
             out["before"][on, t] = cur["before"][on]
             out["after"][on, t] = post
