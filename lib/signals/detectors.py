@@ -130,10 +130,13 @@ def off_target_streak(ctx: Context, p: dict[str, float]) -> Fired:
 
 
 ANOMALY_F_MIN = 5.0  # F statistic a yearly sine wave must reach in the baseline to be part of the expectation
-HUBER = 2.0  # residuals beyond this many σ weigh less in the baseline fit (a past spike does not bend it)
+# Residuals beyond this many σ weigh less in the baseline fit (a past spike neither bends it nor widens
+# σ); 3 rather than 2: clipped residuals at 2σ gave a σ so noisy that it cost more recall at equal false
+# alarms than the robustness was worth, and a spike worth flagging is beyond 3σ anyway.
+HUBER = 3.0
 WAVES = 2  # sine pairs a year the baseline may fit (real seasons have more than one harmonic)
 HUBER_STEPS = 1  # refits after pulling outlying values back (more changed nothing on the grid)
-KAPPA = 0.9206  # E[min(Z², 2²)] of a standard normal: clipped residuals' variance
+KAPPA = 0.9950  # E[min(Z², HUBER²)] of a standard normal: clipped residuals' variance
 OFF_RUN = 3  # off target this many periods in a row: the off-target streak's (default), no longer silent
 WAVE_POINTS = 3  # values per fitted coefficient a baseline with waves needs (at least a year)
 NU_SHARE = 0.5  # degrees of freedom of a noise σ from n successive changes (trimmed): about n / 2
@@ -244,7 +247,7 @@ def anomaly(ctx: Context, p: dict[str, float]) -> Fired:
     """The latest value outside its expected range: the expectation fitted to the previous `baseline`
     periods (a level, with yearly waves when the baseline itself shows them; robust), ± `threshold`
     σ widened by the expectation's own uncertainty and, with few periods behind σ, like a Student t
-    quantile. σ pools the successive changes and the baseline's residuals, with a floor. Only the
+    quantile. σ is the baseline's residuals' (clipped at HUBER σ), with a floor. Only the
     bad side fires. A season from a phased target is divided out first; one from the data is fitted
     here, on the raw values, from a year of baseline (the shared profile waits for the tested periods
     of level shifts to pass)."""
@@ -264,14 +267,13 @@ def anomaly(ctx: Context, p: dict[str, float]) -> Fired:
         e, lv, rs, df = _baseline(win[:, :n_b], ctx.sigma[s_idx, t_idx], ctx.season.m)
         expected[s_idx, t_idx], lever[s_idx, t_idx] = e, lv
         rss[s_idx, t_idx], dof[s_idx, t_idx], now[s_idx, t_idx] = rs, df, win[:, n_b]
-    n_diff = NU_SHARE * np.minimum(np.maximum(ctx.seen - 2, 1), SIGMA_WINDOW)
-    # σ pooled from the successive changes (about n / 2 degrees of freedom) and the baseline's
-    # residuals; the threshold, a Student t quantile on those degrees of freedom. Where the baseline
-    # fitted waves of its own, the changes still carry the season: the residuals alone.
-    n_diff = np.where(raw & (n - dof > 1.5), 0.0, n_diff)
-    nu = n_diff + dof
+    # σ from the baseline's residuals alone: the prediction error of the model that gives the
+    # expectation, with exactly its degrees of freedom, so the Student t threshold holds whatever the
+    # history. (Pooling in the successive changes of the same periods counted their information twice:
+    # a threshold too low on long histories, and a σ that kept a season the waves had removed.)
+    nu = dof
     with np.errstate(invalid="ignore", divide="ignore"):
-        sigma = np.fmax(np.sqrt((n_diff * ctx.sigma**2 + rss) / nu), ctx.floor)
+        sigma = np.fmax(np.sqrt(rss / nu), ctx.floor)
     spread = sigma * np.sqrt(1 + lever)
     thr = t_quantile(k, nu)
     z = (now - expected) / spread

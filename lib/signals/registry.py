@@ -57,7 +57,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(
         "anomaly",
         "bad",
-        (Param("threshold", 3.1, 2.0, 8.0, 0.1), Param("baseline", 24, 6, 36, 1), _history()),
+        (Param("threshold", 3.0, 2.0, 8.0, 0.1), Param("baseline", 36, 6, 36, 1), _history()),
         "signals.doc.anomaly",
     ),
     Detector(
