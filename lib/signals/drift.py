@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.signals.detectors import CLIP, NU_SHARE, OFF_RUN, SIGMA_WINDOW, Context, Fired, _runs, severity_of
+from lib.signals.detectors import (
+    CLIP,
+    NU_SHARE,
+    OFF_RUN,
+    SIGMA_WINDOW,
+    Context,
+    Fired,
+    _runs,
+    clipped_mean,
+    severity_of,
+)
 from lib.signals.robust import count, mann_kendall, nanmedian, theil_sen
 
 # The detector's parameters (name, default, minimum, maximum, step), listed in lib.signals.registry;
@@ -15,12 +25,6 @@ PARAMS: tuple[tuple[str, float, float, float, float], ...] = (
     ("drop_z", 3.5, 1.0, 8.0, 0.1),
     ("reference", 22, 6, 36, 1),
 )
-
-
-def clipped_mean(a: np.ndarray, center: np.ndarray, limit: np.ndarray) -> np.ndarray:
-    """Mean of the values of each row clipped to center ± limit (a Huber-like location)."""
-    clipped = np.clip(a, (center - limit)[..., None], (center + limit)[..., None])
-    return np.nansum(clipped, axis=-1) / np.maximum(count(a), 1)
 
 
 def silent_drift(ctx: Context, p: dict[str, float]) -> Fired:
