@@ -12,7 +12,7 @@ import pytest
 
 from lib import model
 from lib.signals import engine, shift
-from lib.signals.robust import MAD_TO_SIGMA
+from lib.signals.robust import MAD_TO_SIGMA, change_sigma
 
 
 def _months(n: int) -> list[date]:
@@ -144,6 +144,32 @@ def test_another_detectors_longer_window_changes_nothing(longer):
     assert (base.active == other.active).all()
     for name, values in base.numbers.items():
         assert np.array_equal(values, other.numbers[name], equal_nan=True), name
+
+
+def test_history_sigma_is_the_changes_sigma_of_the_last_periods_before_t():
+    rng = np.random.default_rng(18)
+    x = rng.normal(0, 2, (4, 80))
+    _, panel = evaluate(x, "lower", grain="year")  # yearly: no season to remove; lower: values × −1
+    ctx = engine.det.context(panel, 30, 6)
+    for t in (2, 10, 70):
+        got = shift._history_sigma(ctx, np.arange(4), t)
+        want = change_sigma(-x[:, max(0, t - shift.HISTORY_SIGMA) : t])
+        assert np.array_equal(got, want, equal_nan=True), t
+    assert np.isnan(shift._history_sigma(ctx, np.arange(4), 2)).all()  # two values: no σ yet
+
+
+def test_history_sigma_is_less_noisy_than_the_shared_one_on_a_long_history():
+    # The shared σ sees 24 periods (about 12 degrees of freedom once trimmed); the level shift's own
+    # sees 60: its chance lows, which let noise pass for a shift, are rarer.
+    rng = np.random.default_rng(19)
+    x = rng.normal(0, 1, (1500, 61))
+    _, panel = evaluate(x, grain="year")
+    ctx = engine.det.context(panel, 30, 6)
+    own = shift._history_sigma(ctx, np.arange(1500), 60)
+    shared = ctx.sigma[:, 60]
+    assert own.mean() == pytest.approx(1.0, abs=0.02)
+    assert own.std() <= 0.15 and shared.std() >= 0.18
+    assert np.mean(own < 0.8) <= 0.5 * np.mean(shared < 0.8)  # measured 6 % against 16 %
 
 
 def test_history_spread_is_the_mad_of_every_value_up_to_the_end_discounted_while_few():

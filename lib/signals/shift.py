@@ -16,7 +16,7 @@ from lib.signals.detectors import (
     severity_of,
     trend_z,
 )
-from lib.signals.robust import MAD_TO_SIGMA, count, nanmedian, theil_sen
+from lib.signals.robust import MAD_TO_SIGMA, change_sigma, count, nanmedian, theil_sen
 
 # The detector's parameters (name, default, minimum, maximum, step), listed in lib.signals.registry;
 # defaults tuned on benchmarks/signals_eval.py.
@@ -37,6 +37,11 @@ PARAMS: tuple[tuple[str, float, float, float, float], ...] = (
 HISTORY_SHARE = 1.15
 HISTORY_SE = 1.5
 TREND_T = 8.0  # a reference's trend is extrapolated when its slope is this many standard errors
+# The noise σ of the successive changes is taken over this many periods before the tested one, where
+# the σ every detector shares looks back 24: on a long history about twice the degrees of freedom, so
+# a σ that is low by chance passes noise for a shift less often (fewer false alarms on 60-period
+# series, more recall at the same threshold).
+HISTORY_SIGMA = 60
 
 
 def _change_point(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -62,8 +67,9 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     """A lasting change of level for the worse: the last h periods (2 ≤ h ≤ `window`) against the
     `reference` periods before them, clipped means (a spike is not a shift), the reference's trend
     extrapolated when Mann–Kendall finds one (|z| ≥ `trend_z`), beyond `threshold` σ. σ is the noise
-    of successive changes, or the spread of the reference's values when the series wanders more, and at
-    least the robust spread of the whole history (HISTORY_SHARE), as binary segmentation standardises.
+    of successive changes (over the last HISTORY_SIGMA periods), or the spread of the reference's
+    values when the series wanders more, and at least the robust spread of the whole history
+    (HISTORY_SHARE), as binary segmentation standardises.
 
     A loop over periods, vectorised over series, because each series restarts after a change (as a
     CUSUM does): later tests only compare with values from the last change on. A fired shift stays
@@ -110,7 +116,10 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
         best_level = np.full(s_n, np.nan)
         sigma = ctx.sigma[:, t].copy()
         if rows.size:
-            now = (xt, ref, n_ref, trending, ctx.sigma[:, t], xs[:, t, : w - h_max])
+            sigma_t = ctx.sigma[:, t].copy()
+            hs = _history_sigma(ctx, rows, t)
+            sigma_t[rows] = np.where(np.isnan(hs), sigma_t[rows], np.fmax(hs, ctx.floor[rows, t]))
+            now = (xt, ref, n_ref, trending, sigma_t, xs[:, t, : w - h_max])
             bz, bl, sp, sg = _shift_scan(*(a[rows] for a in now), 0.0, p)
             # The whole history's spread (a sort of every past value) only raises σ: only the rows
             # that fire without it need it.
@@ -245,6 +254,17 @@ def _history_spread(ctx: Context, rows: np.ndarray, t: int, end: int) -> np.ndar
         y = y / ctx.season.mult[rows, t][:, ph] - ctx.season.add[rows, t][:, ph]
     trust = np.clip(1 - HISTORY_SE / np.sqrt(np.maximum(count(y), 1)), 0, 1)
     return MAD_TO_SIGMA * nanmedian(np.abs(y - nanmedian(y)[:, None])) * trust
+
+
+def _history_sigma(ctx: Context, rows: np.ndarray, t: int) -> np.ndarray:
+    """Noise σ of the successive changes of some rows over the HISTORY_SIGMA periods before t,
+    deseasonalised with the profile known at t (NaN with fewer than three values)."""
+    lo = max(0, t - HISTORY_SIGMA)
+    y = ctx.panel.y[rows, lo:t]
+    if ctx.season.m:
+        ph = np.arange(lo, t) % ctx.season.m
+        y = y / ctx.season.mult[rows, t][:, ph] - ctx.season.add[rows, t][:, ph]
+    return change_sigma(y) if y.shape[1] >= 3 else np.full(rows.size, np.nan)
 
 
 def _slope_t(a: np.ndarray) -> np.ndarray:
