@@ -172,6 +172,22 @@ def test_history_sigma_is_less_noisy_than_the_shared_one_on_a_long_history():
     assert np.mean(own < 0.8) <= 0.5 * np.mean(shared < 0.8)  # measured 6 % against 16 %
 
 
+@pytest.mark.parametrize(("n", "scale"), [(30, 1.0), (60, 1.0972), (18, 0.9219), (8, 0.7819), (3, 0.7819)])
+def test_the_segment_tests_limit_grows_like_binary_segmentations_penalty(n, scale):
+    assert shift._segment_scale(np.array([n]))[0] == pytest.approx(scale, abs=1e-4)
+
+
+@pytest.mark.parametrize(("row", "fires_at"), [(22, 17), (27, 18)])
+def test_a_2_sigma_shift_on_a_short_history_is_found(row, fires_at):
+    # 16 values, then 2σ worse: the segment test's fixed limit (3.0 over ~20 values in view) vetoed
+    # these two; its limit for that many values (× 0.92 or so) lets them through within two periods.
+    x = 100 + np.random.default_rng(23).normal(0, 1, (400, 24))[[row]]
+    x[:, 16:] -= 2.0
+    fired, _ = evaluate(x)
+    assert firings(fired.active)[0].tolist() == [fires_at]
+    assert abs(fired.numbers["since"][0, fires_at] - 16) <= 1
+
+
 def test_history_spread_is_the_mad_of_every_value_up_to_the_end_discounted_while_few():
     rng = np.random.default_rng(16)
     x = rng.normal(0, 3, (5, 30))

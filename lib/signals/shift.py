@@ -42,6 +42,11 @@ TREND_T = 8.0  # a reference's trend is extrapolated when its slope is this many
 # a σ that is low by chance passes noise for a shift less often (fewer false alarms on 60-period
 # series, more recall at the same threshold).
 HISTORY_SIGMA = 60
+# Binary segmentation accepts a split when it explains 3·log(n) of the n standardised values' squares,
+# i.e. |z| ≥ √(3 log n): a segment of few values needs less. `segment_z` holds for SEGMENT_N values
+# in view, and scales as √(log n) (n ≥ 8): at a fixed 3.0 the segment test of a short history (24
+# periods: about 18 values before the change) vetoed most 2σ shifts the main test found.
+SEGMENT_N = 30
 
 
 def _change_point(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -134,7 +139,8 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
             cand = bz <= -thresholds[rows, t]
             if cand.any():
                 seg = _segment_z(xt[rows[cand]], ctx.floor[rows[cand], t], h_max)
-                bz[cand] = np.where(seg <= -p["segment_z"], bz[cand], np.inf)
+                limit = p["segment_z"] * _segment_scale(count(xt[rows[cand]]))
+                bz[cand] = np.where(seg <= -limit, bz[cand], np.inf)
             best_z[rows], best_level[rows], sigma[rows] = bz, bl, sg
         fire = best_z <= -thresholds[:, t]
         # The previous shift, if any, still holds?
@@ -222,6 +228,11 @@ def _shift_scan(
         best_level = np.where(better, level, best_level)
         best_spread = np.where(better, spread, best_spread)
     return best_z, best_level, best_spread, sigma
+
+
+def _segment_scale(n: np.ndarray) -> np.ndarray:
+    """Factor on `segment_z` for a segment of n values in view: √(log n / log SEGMENT_N), n ≥ 8."""
+    return np.sqrt(np.log(np.maximum(n, 8)) / np.log(SEGMENT_N))
 
 
 def _segment_z(xt: np.ndarray, floor: np.ndarray, h_max: int) -> np.ndarray:
