@@ -207,3 +207,17 @@ def test_params_defaults_sit_within_their_bounds():
     for name, default, low, high, step in shift.PARAMS:
         assert low <= default <= high, name
         assert ((default - low) / step) == pytest.approx(round((default - low) / step)), name
+
+
+def test_noise_scale_correction_is_one_table_for_every_window_width():
+    # A growing history asks change_sigma for every width in turn; one simulated table serves them
+    # all (its values do not depend on its size), instead of one simulation per width.
+    from lib.signals import robust
+
+    robust._trim_factors.cache_clear()
+    rng = np.random.default_rng(3)
+    for width in range(3, 40):
+        robust.change_sigma(rng.normal(size=(5, width)))
+    assert robust._trim_factors.cache_info().currsize == 1
+    small, large = robust._trim_factors(30, robust.TRIM), robust._trim_factors(64, robust.TRIM)
+    assert np.array_equal(small, large[:31])

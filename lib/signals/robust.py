@@ -91,7 +91,9 @@ def change_sigma(a: np.ndarray, trim: float = TRIM) -> np.ndarray:
         srt = np.sort(sq[~full], axis=-1)  # NaN last
         mask = np.arange(width) < keep[~full][..., None]
         total[~full] = np.where(mask, np.nan_to_num(srt), 0.0).sum(axis=-1)
-    factors = _trim_factors(max(a.shape[-1], 2), trim)
+    # One table for every width up to a power of two (its values do not depend on its size): windows
+    # of every length, as a detector's growing history makes, do not each simulate their own.
+    factors = _trim_factors(max(64, 1 << (max(a.shape[-1], 2) - 1).bit_length()), trim)
     with np.errstate(invalid="ignore", divide="ignore"):
         var = total / keep / factors[np.minimum(n, len(factors) - 1)] / 2
     return np.where(n >= 2, np.sqrt(var), np.nan)
