@@ -476,3 +476,21 @@ def test_a_quarterly_kpi_is_judged_on_its_quarters_among_monthly_ones(cadences):
     # Each judged at its own last period: the survey's last quarter, the monthly KPIs' last month.
     assert set(now.filter(pl.col("kpi") == "survey")["as_of"]) == {date(2026, 10, 1)}
     assert set(now.filter(pl.col("kpi") == "monthly")["as_of"]) <= {LAST}
+
+
+def test_detectors_side_by_side_give_what_one_after_the_other_gives(mixed, monkeypatch):
+    from lib.signals import engine
+
+    history, cat = mixed
+    monkeypatch.setattr(engine, "THREADS", 4)
+    monkeypatch.setattr(engine, "PARALLEL_CELLS", 0)
+    together = engine.evaluate(history, cat)
+    monkeypatch.setattr(engine, "THREADS", 1)
+    alone = engine.evaluate(history, cat)
+    assert list(together.fired) == list(alone.fired)
+    for kind, fired in alone.fired.items():
+        assert np.array_equal(fired.active, together.fired[kind].active), kind
+        assert np.array_equal(fired.severity, together.fired[kind].severity, equal_nan=True), kind
+        for name, values in fired.numbers.items():
+            assert np.array_equal(values, together.fired[kind].numbers[name], equal_nan=True), (kind, name)
+    assert together.fired["anomaly"].active.any() and together.fired["level_shift"].active.any()
