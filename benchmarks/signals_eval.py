@@ -38,19 +38,13 @@ from lib import model  # noqa: E402
 from lib.signals import engine  # noqa: E402
 
 SIGMA, LEVEL = 2.0, 100.0
-LENGTHS = (24, 36, 60)
-MATCH = 6  # a firing matches when 0 <= firing - start <= MATCH
+LENGTHS = ideal.LENGTHS
+MATCH = ideal.MATCH  # a firing matches when 0 <= firing - start <= MATCH
 EFFECTS = {
-    # name: (family, size in σ)
+    # name: (family, size in σ): noise-only controls, the grid (shared with the ideal
+    # references), and noise that grows (beyond the grid)
     "noise": ("noise", 0.0),
-    "drift 1σ": ("drift", 1.0),
-    "drift 2σ": ("drift", 2.0),
-    "drift 3σ": ("drift", 3.0),
-    "shift 1σ": ("shift", 1.0),
-    "shift 2σ": ("shift", 2.0),
-    "shift 3σ": ("shift", 3.0),
-    "spike 3σ": ("spike", 3.0),
-    "spike 5σ": ("spike", 5.0),
+    **ideal.EFFECTS,
     "noise ×2": ("volatility", 2.0),
     "noise ×3": ("volatility", 3.0),
 }

@@ -9,40 +9,20 @@ import numpy as np
 import polars as pl
 import pytest
 
-from lib import model
 from lib.signals import drift, replay, resolve
 from lib.signals import engine as engine_module
+from tests.test_signals import frame
 
 N = 24
 MONTHS = [date(2024 + m // 12, m % 12 + 1, 1) for m in range(N)]
 
 
 def history(values: dict[str, np.ndarray], target: float = 97.0) -> tuple[pl.DataFrame, pl.DataFrame]:
-    rows = [
-        (MONTHS[i], "A", kpi, float(v), target) for kpi, vals in values.items() for i, v in enumerate(vals)
-    ]
-    data = pl.DataFrame(
-        rows,
-        orient="row",
-        schema={
-            "period": pl.Date,
-            "service": pl.String,
-            "kpi": pl.String,
-            "actual": pl.Float64,
-            "target": pl.Float64,
-        },
-    ).with_columns(pl.col("service", "kpi").cast(pl.Categorical), pl.lit(None, pl.Float64).alias("weight"))
-    cat = pl.DataFrame(
-        {
-            "kpi": list(values),
-            "unit": [""] * len(values),
-            "direction": ["higher"] * len(values),
-            "agg_time": ["mean"] * len(values),
-            "agg_services": ["mean"] * len(values),
-            "tolerance": [5.0] * len(values),
-        }
+    """Service A's KPIs (higher is better, tolerance 5 %) with one target, on the first N months."""
+    return frame(
+        {("A", kpi): (vals, np.full(len(vals), target)) for kpi, vals in values.items()},
+        {k: {} for k in values},
     )
-    return model.with_gap(data.lazy(), cat).collect(), cat
 
 
 def test_the_registry_reads_the_modules_parameters():
