@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -16,52 +15,27 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
 from lib.actions import counts
-from lib.config import Settings
 from lib.fmt import fmt_date
 from lib.i18n import t
 from lib.store import SAMPLE_AUTHOR, Issue, Store, issue_message
-from lib.ui import data
-from lib.ui import store as ui_store
 from lib.ui.text import md_escape
+from tests.apptest_harness import APP, click_label, open_page, seeded_store
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TODAY = date.today()
 
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
     """This test's data folder (its SQLite file), and a second Store on it: "the other person"."""
-    monkeypatch.setenv("VIGIE_DATA_DIR", str(tmp_path))
-    for cached in (data.settings, data.library, ui_store.store):
-        cached.clear()  # read once per process: point them at this test's folder
-    other = Store.from_settings(Settings.load())
-    other.seed_sample()  # as the page does: action ids are then the same whoever writes first
-    yield other
-    other.close()
-    for cached in (data.settings, data.library, ui_store.store):
-        cached.clear()
+    with seeded_store(tmp_path, monkeypatch) as other:
+        yield other
 
 
 def _open(lang: str = "en", *, author: str | None = "Ana", **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["lang"] = lang
-    for key, value in query.items():
-        at.query_params[key] = value
-    if author:
-        at.session_state["_author"] = author
-    at.run()
-    at.switch_page("pages/actions.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("pages/actions.py", lang, author=author, **query)
 
 
-def _click(at: AppTest, label: str) -> AppTest:
-    matches = [b for b in at.button if b.label == label]
-    assert matches, [b.label for b in at.button]
-    matches[0].click().run()
-    assert not at.exception, at.exception
-    return at
+_click = click_label
 
 
 def _fill(at: AppTest, prefix: str, **values) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -17,30 +16,19 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
-from lib.config import Settings
 from lib.i18n import t
-from lib.store import Store
 from lib.ui import briefing as ui_briefing
-from lib.ui import data
-from lib.ui import store as ui_store
 from lib.ui.text import md_escape
+from tests.apptest_harness import click_label, open_page, seeded_store
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TODAY = date.today()
 
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
     """This test's data folder (its SQLite file), and a Store on it to check what the page recorded."""
-    monkeypatch.setenv("VIGIE_DATA_DIR", str(tmp_path))
-    for cached in (data.settings, data.library, ui_store.store, ui_briefing._build):
-        cached.clear()
-    other = Store.from_settings(Settings.load())
-    other.seed_sample()
-    yield other
-    other.close()
-    for cached in (data.settings, data.library, ui_store.store, ui_briefing._build):
-        cached.clear()
+    with seeded_store(tmp_path, monkeypatch, (ui_briefing._build,)) as store:
+        yield store
 
 
 class _Captured(MemoryMediaFileStorage):
@@ -62,25 +50,10 @@ def captured(monkeypatch):
 
 
 def _open(page: str, lang: str = "en", *, author: str | None = "Ana", **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params["lang"] = lang
-    for key, value in query.items():
-        at.query_params[key] = value
-    if author:
-        at.session_state["_author"] = author
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(page, lang, author=author, timeout=90, **query)
 
 
-def _click(at: AppTest, label: str) -> AppTest:
-    matches = [b for b in at.button if b.label == label]
-    assert matches, [b.label for b in at.button]
-    matches[0].click().run()
-    assert not at.exception, at.exception
-    return at
+_click = click_label
 
 
 def _contents(at: AppTest) -> list[str]:

@@ -9,22 +9,18 @@ from __future__ import annotations
 import io
 import json
 from datetime import date, datetime
-from pathlib import Path
 
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.config import Settings
 from lib.i18n import t
-from lib.store import Store
 from lib.store.sample import load_stories, sample_action
 from lib.ui import annotations as notes_ui
-from lib.ui import data
 from lib.ui import store as ui_store
 from lib.ui.text import md_escape
+from tests.apptest_harness import APP, seeded_store
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 KPI = "Délai de paiement fournisseurs"
 SERVICE = "Finances"
 ACTION = sample_action(load_stories())
@@ -33,15 +29,8 @@ ACTION = sample_action(load_stories())
 @pytest.fixture
 def db(tmp_path, monkeypatch):
     """This test's data folder (its SQLite file) and a Store on it, the sample seeded as the page does."""
-    monkeypatch.setenv("VIGIE_DATA_DIR", str(tmp_path))
-    for cached in (data.settings, data.library, ui_store.store):
-        cached.clear()  # read once per process: point them at this test's folder
-    store = Store.from_settings(Settings.load())
-    store.seed_sample()
-    yield store
-    store.close()
-    for cached in (data.settings, data.library, ui_store.store):
-        cached.clear()
+    with seeded_store(tmp_path, monkeypatch) as store:
+        yield store
 
 
 def explore(lang: str, *, author: str | None = None, point: date | None = None, **query: str) -> AppTest:
