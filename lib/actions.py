@@ -141,6 +141,11 @@ def _labels(prefix: str, codes: Sequence[str], lang: str) -> dict[str, str]:
     return {c: t(f"{prefix}.{c}", lang) for c in codes}
 
 
+def _coded(column: str, prefix: str, codes: Sequence[str], lang: str) -> pl.Expr:
+    """A code column (status, priority) as its label in `lang`."""
+    return pl.col(column).cast(pl.String).replace_strict(_labels(prefix, codes, lang))
+
+
 def status_label(code: str, lang: str) -> str:
     return t(f"actions.status.{code}", lang)
 
@@ -157,13 +162,13 @@ def table_frame(flagged: pl.DataFrame, lang: str) -> pl.DataFrame:
         pl.when(pl.col("overdue")).then(pl.lit(late)).otherwise(pl.lit("")).alias("overdue_flag"),
         "id",
         "title",
-        pl.col("status").cast(pl.String).replace_strict(_labels("actions.status", STATUSES, lang)),
+        _coded("status", "actions.status", STATUSES, lang),
         "due",
         "owner",
         "service",
         pl.col("kpi").fill_null(""),  # an action on the whole service
         "start",
-        pl.col("priority").cast(pl.String).replace_strict(_labels("actions.priority", PRIORITIES, lang)),
+        _coded("priority", "actions.priority", PRIORITIES, lang),
     )
 
 
@@ -178,26 +183,13 @@ def export_frame(flagged: pl.DataFrame, lang: str) -> pl.DataFrame:
     ):
         if column not in out.columns:
             out = out.with_columns(pl.lit(None, dtype).alias(column))
-    return out.select(
-        "id",
-        "service",
-        "kpi",
-        "title",
-        "description",
-        "owner",
-        "start",
-        "due",
-        pl.col("status").cast(pl.String).replace_strict(_labels("actions.status", STATUSES, lang)),
-        pl.col("priority").cast(pl.String).replace_strict(_labels("actions.priority", PRIORITIES, lang)),
-        pl.when(pl.col("overdue")).then(pl.lit(yes)).otherwise(pl.lit(no)).alias("overdue"),
-        "expected_effect",
-        "signal_kind",
-        "signal_period",
-        "signal_message",
-        *(pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S") for c in ("created_at", "updated_at")),
-        "created_by",
-        "updated_by",
-    ).select(EXPORT_COLUMNS)
+    written = {
+        "status": _coded("status", "actions.status", STATUSES, lang),
+        "priority": _coded("priority", "actions.priority", PRIORITIES, lang),
+        "overdue": pl.when(pl.col("overdue")).then(pl.lit(yes)).otherwise(pl.lit(no)).alias("overdue"),
+        **{c: pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S") for c in ("created_at", "updated_at")},
+    }
+    return out.select(written.get(c, c) for c in EXPORT_COLUMNS)
 
 
 def headers(lang: str, columns: Sequence[str] = EXPORT_COLUMNS) -> dict[str, str]:
