@@ -40,6 +40,7 @@ with st.expander(t("signals_page.settings", lang), icon=":material/tune:"):
                 max_value=float(p.maximum),
                 value=float(params[detector.kind][p.name]),
                 step=float(p.step),
+                format=f"%.{p.decimals}f",
                 key=f"_sp_{detector.kind}_{p.name}",
             )
     if st.button(t("signals_page.reset", lang), icon=":material/restart_alt:"):

@@ -494,3 +494,14 @@ def test_detectors_side_by_side_give_what_one_after_the_other_gives(mixed, monke
         for name, values in fired.numbers.items():
             assert np.array_equal(values, together.fired[kind].numbers[name], equal_nan=True), (kind, name)
     assert together.fired["anomaly"].active.any() and together.fired["level_shift"].active.any()
+
+
+def test_parameters_show_the_decimals_their_step_reaches():
+    decimals = {(d.kind, p.name): p.decimals for d in DETECTORS for p in d.params}
+    assert decimals[("off_target_streak", "periods")] == 0  # a count of periods: 3, not 3.00
+    assert decimals[("anomaly", "threshold")] == 1
+    assert decimals[("silent_drift", "mk_z")] == 2  # step 0.05
+    assert decimals[("projected_miss", "confidence")] == 2
+    assert all(
+        abs(round(p.default, p.decimals) - p.default) < 1e-9 for d in DETECTORS for p in d.params
+    )  # every default shows exactly

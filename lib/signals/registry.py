@@ -17,6 +17,16 @@ class Param:
     maximum: float
     step: float
 
+    @property
+    def decimals(self) -> int:
+        """Decimals that show the default and every value the step reaches: 0 for counts of periods (3,
+        not 3.00), 2 for a z of 1.96 stepped by 0.1."""
+
+        def places(x: float) -> int:
+            return next(d for d in range(7) if abs(round(x, d) - x) < 1e-9)
+
+        return max(places(self.step), places(self.default), places(self.minimum))
+
     def label_key(self, kind: str) -> str:
         """i18n key of the parameter's label: signals.param.<kind>.<name>."""
         return f"signals.param.{kind}.{self.name}"
