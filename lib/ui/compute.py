@@ -137,7 +137,8 @@ def signal_replay(
     once per dataset version, grain, KPI and parameters. Cut it at a date to replay as of that date: a
     firing only reads the periods up to its own.
 
-    One KPI at a time because the detectors judge each series alone: the firings are those of the whole
+    One KPI at a time, with all its services, because a detector reads no further than a series' KPI
+    (the anomaly's σ is pooled within it, lib.signals.pool): the firings are those of the whole
     replay, their numbers to rounding (checked on every KPI of the sample and of the 10M-row extract,
     where the whole replay takes 5 s and one KPI 0.1 s). A KPI reported on fewer periods than the
     others (quarterly among monthly KPIs) is judged on its own periods, as the whole replay judges it
