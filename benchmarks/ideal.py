@@ -1,6 +1,6 @@
 """Ideal detectors on the synthetic grid of signals_eval: the recall and delay that are possible at all.
 
-Two references, each with the classic test of each family, run on the same series as ours (same
+Three references, each with the classic test of each family, run on the same series as ours (same
 lengths, same events starting 12 to 7 periods before the end, half of them with a yearly season of
 amplitude 2σ and random phase), testing the same periods (from the 12th value on, the detectors'
 default `min_history`):
@@ -8,7 +8,9 @@ default `min_history`):
 - `known`: knows each series' level, season and noise σ exactly (what no rule can know);
 - `own past`: knows only the form of each series (a level, plus one yearly sine wave when it has a
   season) and fits its level, season and σ by least squares on the series' own values before the
-  tested ones, with an exact Student t test: the best a rule that judges each series alone can do.
+  tested ones, with an exact Student t test: the best a rule that judges each series alone can do;
+- `pooled`: as `own past`, but knows σ, as a KPI's many alike services would tell it (the limit of
+  pooling σ within a KPI, lib.signals.pool): level and season still from the series' own past.
 
 The tests, on the deviations from the expected values (positive = worse): spike, the value at the
 period; shift, the mean of the last h values, best h from 1 to 7; drift, the last h values weighted
@@ -16,7 +18,8 @@ period; shift, the mean of the last h values, best h from 1 to 7; drift, the las
 noise-only series so that exactly 5 % of them get any alarm (the issue's false-alarm budget); recall
 and median delay are then measured on event series as signals_eval measures ours. A target the
 `known` reference misses is out of reach for any detector; one the `own past` reference misses is out
-of reach for any detector that learns each series from its own history.
+of reach for any detector that learns each series from its own history; one the `pooled` reference
+misses, out of reach even with σ learnt from the KPI's other services.
 """
 
 from __future__ import annotations
@@ -72,11 +75,12 @@ def statistic(family: str, d: np.ndarray) -> np.ndarray:
     return best
 
 
-def own_past_statistic(family: str, y: np.ndarray, seasonal: bool) -> np.ndarray:
+def own_past_statistic(family: str, y: np.ndarray, seasonal: bool, sigma: float | None = None) -> np.ndarray:
     """The `own past` reference's statistic at every period, as a normal z score: for each window,
     the weighted deviations of its values from the least-squares fit of every value before it (a
     level, plus a yearly sine wave for seasonal series), over their standard error with σ from that
-    fit's residuals, through the exact Student t distribution of its degrees of freedom. The fit and
+    fit's residuals, through the exact Student t distribution of its degrees of freedom; or with σ
+    given (`sigma`: the `pooled` reference, σ as the KPI's many services would tell it). The fit and
     its pseudo-inverse are shared by every series (they share their periods): one product a window."""
     n, length = y.shape
     t_axis = np.arange(length)
@@ -98,6 +102,10 @@ def own_past_statistic(family: str, y: np.ndarray, seasonal: bool) -> np.ndarray
             s2 = ((y[:, :a] - beta @ xp.T) ** 2).sum(axis=1) / df
             c = xt.T @ k
             factor = k @ k + c @ np.linalg.solve(xp.T @ xp, c)
+            if sigma is not None:
+                z = ((y[:, a : t + 1] - beta @ xt.T) @ k) / (sigma * np.sqrt(factor))
+                best[:, t] = np.fmax(best[:, t], z)
+                continue
             tstat = ((y[:, a : t + 1] - beta @ xt.T) @ k) / np.sqrt(s2 * factor)
             best[:, t] = np.fmax(best[:, t], stats.norm.isf(stats.t.sf(tstat, df)))
     return best
@@ -132,7 +140,8 @@ def _scores(reference: str, family: str, size: float, n: int, rng) -> list[tuple
                 season = (
                     2.0 * np.sin(2 * np.pi * np.arange(length)[None, :] / 12 + phase) if seasonal else 0.0
                 )
-                stat = own_past_statistic(family, d + season, seasonal)
+                known_sigma = 1.0 if reference == "pooled" else None
+                stat = own_past_statistic(family, d + season, seasonal, known_sigma)
             out.append((stat, start))
     return out
 

@@ -38,6 +38,7 @@ from lib import model  # noqa: E402
 from lib.signals import engine  # noqa: E402
 
 SIGMA, LEVEL = 2.0, 100.0
+SERVICES = 10  # services per KPI: the series of one KPI share what their noise σ has in common
 LENGTHS = ideal.LENGTHS
 MATCH = ideal.MATCH  # a firing matches when 0 <= firing - start <= MATCH
 EFFECTS = {
@@ -75,9 +76,14 @@ def _months(n: int) -> list[date]:
     return [date(2020 + m // 12, m % 12 + 1, 1) for m in range(n)]
 
 
-def make_grid(reps: int, seed: int) -> list[Grid]:
-    """One Grid per length (series of a length share their periods)."""
+def make_grid(reps: int, seed: int, services: int = SERVICES, sigma_spread: float = 0.0) -> list[Grid]:
+    """One Grid per length (series of a length share their periods). Series are grouped at random into
+    KPIs of `services` services each (same direction); `sigma_spread` > 0 gives each series its own
+    noise σ, SIGMA × exp(N(0, sigma_spread)), every effect and season in units of it."""
     rng = np.random.default_rng(seed)
+    # Their own streams: the series drawn from `seed` are the same whatever the grouping and spread.
+    spread_rng = np.random.default_rng([seed, 1])
+    group_rng = np.random.default_rng([seed, 2])
     grids = []
     for length in LENGTHS:
         rows, truth = [], []
@@ -87,32 +93,39 @@ def make_grid(reps: int, seed: int) -> list[Grid]:
                 for r in range(reps):
                     lower = r % 2 == 1
                     t = np.arange(length)
+                    sigma = SIGMA * float(np.exp(spread_rng.normal(0, sigma_spread)))
                     base = np.full(length, LEVEL)
                     if seasonal:
-                        base = base + 2 * SIGMA * np.sin(2 * np.pi * t / 12 + rng.uniform(0, 2 * np.pi))
-                    noise = rng.normal(0, SIGMA, length)
+                        base = base + 2 * sigma * np.sin(2 * np.pi * t / 12 + rng.uniform(0, 2 * np.pi))
+                    noise = rng.normal(0, SIGMA, length) * (sigma / SIGMA)
                     start = int(rng.integers(length - 12, length - 6))
                     effect_path = np.zeros(length)
                     after = t >= start
                     if family == "drift":
-                        effect_path = np.where(after, size * SIGMA * (t - start + 1) / 6, 0.0)
+                        effect_path = np.where(after, size * sigma * (t - start + 1) / 6, 0.0)
                     elif family == "shift":
-                        effect_path = np.where(after, size * SIGMA, 0.0)
+                        effect_path = np.where(after, size * sigma, 0.0)
                     elif family == "spike":
-                        effect_path = np.where(t == start, size * SIGMA, 0.0)
+                        effect_path = np.where(t == start, size * sigma, 0.0)
                     elif family == "volatility":
                         noise = np.where(after, noise * size, noise)
                     # Deterioration: down for higher-is-better, up for lower-is-better.
                     direction = 1.0 if lower else -1.0
                     values = np.round(base + noise + direction * effect_path, 2)
-                    target = LEVEL + (1.5 * SIGMA if lower else -1.5 * SIGMA)
+                    target = LEVEL + (1.5 * sigma if lower else -1.5 * sigma)
                     sid = f"L{length}-{n:05d}"
-                    kpi = "lower" if lower else "higher"
-                    rows.append((sid, kpi, values, target))
+                    rows.append((sid, "lower" if lower else "higher", values, target))
                     truth.append(
                         (sid, effect, family, size, seasonal, length, start if family != "noise" else -1)
                     )
                     n += 1
+        # KPIs of `services` series each, drawn at random among the series of one direction.
+        kpi_of = {}
+        for direction in ("higher", "lower"):
+            ids = [sid for sid, d, _, _ in rows if d == direction]
+            for i, j in enumerate(group_rng.permutation(len(ids))):
+                kpi_of[ids[j]] = f"{direction}-{i // services:04d}"
+        rows = [(sid, kpi_of[sid], v, tg) for sid, _, v, tg in rows]
         periods = _months(length)
         frame = pl.DataFrame(
             {
@@ -125,13 +138,14 @@ def make_grid(reps: int, seed: int) -> list[Grid]:
             },
             schema_overrides={"weight": pl.Float64},
         ).with_columns(pl.col("service", "kpi").cast(pl.Categorical))
+        kpis = sorted(set(kpi_of.values()))
         catalog = pl.DataFrame(
             {
-                "kpi": ["higher", "lower"],
-                "direction": ["higher", "lower"],
-                "tolerance": [5.0, 5.0],
-                "agg_time": ["mean", "mean"],
-                "unit": ["", ""],
+                "kpi": kpis,
+                "direction": [k.split("-")[0] for k in kpis],
+                "tolerance": [5.0] * len(kpis),
+                "agg_time": ["mean"] * len(kpis),
+                "unit": [""] * len(kpis),
             }
         )
         history = model.with_gap(frame.lazy(), catalog).collect()
@@ -220,8 +234,10 @@ def verdicts(result: dict) -> list[dict]:
     """The issue's targets (effects of 2σ and more: recall ≥ 0.9 with median delay ≤ 3; at most 5 % of
     noise-only series with a false alarm, per detector), each met or not, and, for the effects, whether
     the ideal references (benchmarks/ideal.py) meet it: `reachable` knowing σ and the level, `reachable_own`
-    learning them from the series' own past."""
+    learning them from the series' own past, `reachable_pooled` knowing σ (as the KPI's services tell
+    it) and learning the level and season from the series' own past."""
     known, own = _ideal_rows(result, "ideal"), _ideal_rows(result, "ideal_own")
+    pooled = _ideal_rows(result, "ideal_pooled")
 
     def meets(row):
         if row is None:
@@ -239,6 +255,7 @@ def verdicts(result: dict) -> list[dict]:
                 "met": meets(r),
                 "reachable": meets(known[r["effect"]]),
                 "reachable_own": meets(own.get(r["effect"])),
+                "reachable_pooled": meets(pooled.get(r["effect"])),
             }
         )
     for kind, a in result["false_alarms"].items():
@@ -248,27 +265,35 @@ def verdicts(result: dict) -> list[dict]:
                 "met": a["all"] <= TARGET_FALSE_ALARMS,
                 "reachable": None,
                 "reachable_own": None,
+                "reachable_pooled": None,
             }
         )
     return out
 
 
 def print_synthetic(result: dict) -> None:
-    print(f"Synthetic grid: {result['series']} series (lengths {LENGTHS}, with and without seasonality)")
+    print(
+        f"Synthetic grid: {result['series']} series (lengths {LENGTHS}, with and without seasonality), "
+        f"KPIs of {result.get('services', SERVICES)} services"
+    )
     known, own = _ideal_rows(result, "ideal"), _ideal_rows(result, "ideal_own")
+    pooled = _ideal_rows(result, "ideal_pooled")
     print(
         "| detector | effect | recall | precision | median delay | recall plain / seasonal "
-        "| recall 24 / 36 / 60 | ideal recall: known σ / own past | ideal delay: known σ / own past |"
+        "| recall 24 / 36 / 60 | ideal recall: known σ / own past / σ from the KPI "
+        "| ideal delay: known σ / own past / σ from the KPI |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in result["table"]:
-        k, o = known.get(r["effect"], {}), own.get(r["effect"], {})
+        refs = [x.get(r["effect"], {}) for x in (known, own, pooled)]
         print(
             f"| {r['detector']} | {r['effect']} | {_fmt(r['recall'])} | {_fmt(r['precision'])} | "
             f"{_fmt(r['median_delay'], False)} | {_fmt(r['recall_plain'])} / {_fmt(r['recall_seasonal'])} | "
             f"{_fmt(r['recall_24'])} / {_fmt(r['recall_36'])} / {_fmt(r['recall_60'])} | "
-            f"{_fmt(k.get('recall'))} / {_fmt(o.get('recall'))} | "
-            f"{_fmt(k.get('median_delay'), False)} / {_fmt(o.get('median_delay'), False)} |"
+            + " / ".join(_fmt(x.get("recall")) for x in refs)
+            + " | "
+            + " / ".join(_fmt(x.get("median_delay"), False) for x in refs)
+            + " |"
         )
     print()
     print("False alarms: share of noise-only series with any firing (all / plain / seasonal)")
@@ -276,23 +301,67 @@ def print_synthetic(result: dict) -> None:
     print("|---|---:|---:|---:|")
     for kind, a in result["false_alarms"].items():
         print(f"| {kind} | {a['all']:.3f} | {a['plain']:.3f} | {a['seasonal']:.3f} |")
+    if "pooling" in result:
+        print()
+        print(
+            "The anomaly's σ pooled within a KPI (lib.signals.pool): the same series, as KPIs of one "
+            "service (nothing pooled), of 10, and of 10 whose noise σ differ (× exp(N(0, s)))"
+        )
+        print("| KPIs | spike 3σ | spike 5σ | 5σ: 24 / 36 / 60 | false alarms |")
+        print("|---|---:|---:|---:|---:|")
+        for row in result["pooling"]:
+            print(
+                f"| {row['label']} | {_fmt(row['spike 3σ'])} | {_fmt(row['spike 5σ'])} | "
+                f"{_fmt(row['recall_24'])} / {_fmt(row['recall_36'])} / {_fmt(row['recall_60'])} | "
+                f"{row['false_alarms']:.3f} |"
+            )
     if known:
         print()
         print(
             "Ideal references (benchmarks/ideal.py), the classic test of each family on the same kind of "
             "series and periods, one threshold per family for 5 % false alarms: 'known σ' knows each "
             "series' level, season and σ; 'own past' fits them on the series' own earlier values "
-            "(exact t test): what the classic test achieves learning each series from its own history."
+            "(exact t test): what the classic test achieves learning each series from its own history; "
+            "'σ from the KPI' knows σ (as many alike services of a KPI tell it) and fits the level and "
+            "season on the series' own past."
         )
         print()
         print("Targets (effects ≥ 2σ: recall ≥ 0.9 with median delay ≤ 3; false alarms ≤ 5 %)")
-        print("| target | met | reachable knowing σ | reachable from the series' own past |")
-        print("|---|---|---|---|")
+        print(
+            "| target | met | reachable knowing σ | reachable from the series' own past "
+            "| reachable with σ from the KPI |"
+        )
+        print("|---|---|---|---|---|")
         word = {True: "yes", False: "no", None: "–"}
         for v in verdicts(result):
-            print(
-                f"| {v['target']} | {word[v['met']]} | {word[v['reachable']]} | {word[v['reachable_own']]} |"
-            )
+            cells = (v["met"], v["reachable"], v["reachable_own"], v.get("reachable_pooled"))
+            print(f"| {v['target']} | " + " | ".join(word[c] for c in cells) + " |")
+
+
+POOLING_CASES = (("1 service", 1, 0.0), ("10 services", 10, 0.0), ("10, σ × e^N(0, 0.35)", 10, 0.35))
+
+
+def pooling(reps: int, seed: int) -> list[dict]:
+    """The anomaly detector on the grid's series grouped into KPIs of 1 and 10 services, and of 10
+    services whose noise differs: what pooling σ within a KPI brings, and what it costs when the
+    services' noises differ."""
+    out = []
+    for label, services, spread in POOLING_CASES:
+        result = score(make_grid(reps, seed, services, spread))
+        rows = {r["effect"]: r for r in result["table"] if r["detector"] == "anomaly"}
+        five = rows["spike 5σ"]
+        out.append(
+            {
+                "label": label,
+                "services": services,
+                "sigma_spread": spread,
+                "spike 3σ": rows["spike 3σ"]["recall"],
+                "spike 5σ": five["recall"],
+                **{f"recall_{n}": five[f"recall_{n}"] for n in LENGTHS},
+                "false_alarms": result["false_alarms"]["anomaly"]["all"],
+            }
+        )
+    return out
 
 
 # --- Turing Change Point Dataset ------------------------------------------------------------------
@@ -695,6 +764,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--reps", type=int, default=100, help="series per cell (effect × seasonality × length)")
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--services", type=int, default=SERVICES, help="services per KPI of the grid")
+    ap.add_argument(
+        "--sigma-spread", type=float, default=0.0, help="σ differing between series: SIGMA × exp(N(0, this))"
+    )
     ap.add_argument("--tcpd", type=Path, help="folder of the Turing Change Point Dataset")
     ap.add_argument("--sample", action="store_true", help="planted stories of the sample organisation")
     ap.add_argument("--speed", action="store_true", help="timings: sample, 10,000 × 36, the 10M-row extract")
@@ -708,10 +781,14 @@ def main(argv: list[str] | None = None) -> int:
         out["speed"] = speed()
     else:
         started = time.perf_counter()
-        grids = make_grid(args.reps, args.seed)
+        grids = make_grid(args.reps, args.seed, args.services, args.sigma_spread)
         out["synthetic"] = score(grids)
+        out["synthetic"]["services"] = args.services
+        if args.services == SERVICES and not args.sigma_spread:
+            out["synthetic"]["pooling"] = pooling(args.reps, args.seed)
         out["synthetic"]["ideal"] = ideal.evaluate(seed=args.seed)
         out["synthetic"]["ideal_own"] = ideal.evaluate(n=4000, seed=args.seed, reference="own")
+        out["synthetic"]["ideal_pooled"] = ideal.evaluate(n=4000, seed=args.seed, reference="pooled")
         out["synthetic"]["targets"] = verdicts(out["synthetic"])
         out["synthetic"]["seconds"] = round(time.perf_counter() - started, 1)
     if args.json:

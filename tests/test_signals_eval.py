@@ -62,6 +62,32 @@ def test_grid_events_are_where_the_truth_says():
     assert abs(series[truth["start"]] - 100) > abs(others - 100).max()
 
 
+def test_grid_kpis_group_series_of_one_direction_without_changing_them():
+    alone, grouped = (ev.make_grid(reps=4, seed=3, services=k)[0].history for k in (1, 10))
+    cols = ["period", "service", "actual", "target"]
+    assert alone.select(cols).sort("service", "period").equals(grouped.select(cols).sort("service", "period"))
+    assert alone["kpi"].n_unique() == alone["service"].n_unique()  # one service per KPI: nothing pooled
+    kpis = grouped.group_by("kpi").agg(
+        pl.col("service").n_unique().alias("n"), (pl.col("target") > 100).all().alias("up")
+    )
+    assert kpis["n"].max() == 10 and kpis["n"].sum() == grouped["service"].n_unique()
+    # Lower-is-better series have their target above the level, and only lower-is-better KPIs hold them.
+    assert kpis["up"].to_list() == [k.startswith("lower") for k in kpis["kpi"]]
+
+
+def test_grid_sigma_spread_gives_each_series_its_own_noise():
+    grid = ev.make_grid(reps=10, seed=4, sigma_spread=0.5)[0]
+    noise = grid.truth.filter(pl.col("effect") == "noise").select("service")
+    steps = (
+        grid.history.with_columns(pl.col("service").cast(pl.String))
+        .join(noise, on="service")
+        .sort("service", "period")
+        .group_by("service")
+        .agg(pl.col("actual").diff().std().alias("sd"))
+    )
+    assert steps["sd"].max() / steps["sd"].min() > 2.5
+
+
 def test_every_planted_story_is_found_with_its_kind():
     result = ev.sample_eval()
     missing = [(r["kind"], r["service"], r["kpi"]) for r in result["stories"] if not r["found"]]
@@ -109,6 +135,8 @@ def test_ideal_statistics_read_no_future_value(family, seasonal):
     assert np.array_equal(ideal.statistic(family, d)[:, :20], ideal.statistic(family, later)[:, :20])
     own, own_later = (ideal.own_past_statistic(family, y, seasonal)[:, :20] for y in (d, later))
     assert np.array_equal(own, own_later)
+    pooled, pooled_later = (ideal.own_past_statistic(family, y, seasonal, 1.0)[:, :20] for y in (d, later))
+    assert np.array_equal(pooled, pooled_later)
 
 
 @pytest.mark.parametrize("seasonal", [False, True])
@@ -143,6 +171,11 @@ def test_ideal_references_say_which_targets_no_detector_can_meet(ideal_result):
     # Learning σ and the level from the series' own past costs recall everywhere.
     assert all(own[e]["recall"] <= known[e]["recall"] + 0.02 for e in known)
     assert own["shift 2σ"]["recall"] < 0.85
+    # σ told by the KPI's services, the level still from the own past: in between, and a 2σ shift
+    # within reach (0.93 on the grid's seed).
+    pooled = {r["effect"]: r for r in ideal.evaluate(n=2000, seed=12, reference="pooled")["table"]}
+    assert all(own[e]["recall"] - 0.02 <= pooled[e]["recall"] <= known[e]["recall"] + 0.02 for e in known)
+    assert pooled["shift 2σ"]["recall"] >= 0.9 and pooled["spike 3σ"]["recall"] < 0.6
 
 
 def test_verdicts_compare_each_target_with_the_ideal_references():
@@ -178,10 +211,29 @@ def test_verdicts_compare_each_target_with_the_ideal_references():
                 {"effect": "spike 3σ", "recall": 0.38, "median_delay": 0.0},
             ]
         },
+        "ideal_pooled": {
+            "table": [
+                {"effect": "shift 2σ", "recall": 0.93, "median_delay": 2.0},
+                {"effect": "spike 3σ", "recall": 0.48, "median_delay": 0.0},
+            ]
+        },
     }
+    none = {"reachable": None, "reachable_own": None, "reachable_pooled": None}
     assert ev.verdicts(result) == [
-        {"target": "level_shift shift 2σ", "met": True, "reachable": True, "reachable_own": False},
-        {"target": "anomaly spike 3σ", "met": False, "reachable": False, "reachable_own": False},
-        {"target": "anomaly false alarms", "met": False, "reachable": None, "reachable_own": None},
-        {"target": "level_shift false alarms", "met": True, "reachable": None, "reachable_own": None},
+        {
+            "target": "level_shift shift 2σ",
+            "met": True,
+            "reachable": True,
+            "reachable_own": False,
+            "reachable_pooled": True,
+        },
+        {
+            "target": "anomaly spike 3σ",
+            "met": False,
+            "reachable": False,
+            "reachable_own": False,
+            "reachable_pooled": False,
+        },
+        {"target": "anomaly false alarms", "met": False, **none},
+        {"target": "level_shift false alarms", "met": True, **none},
     ]
