@@ -11,8 +11,7 @@ import polars as pl
 import pytest
 
 from lib import model
-from lib.signals import engine, pool, shift
-from lib.signals.detectors import t_quantile
+from lib.signals import engine, shift
 from lib.signals.robust import MAD_TO_SIGMA, change_sigma
 
 
@@ -153,12 +152,10 @@ def test_history_sigma_is_the_changes_sigma_of_the_last_periods_before_t():
     _, panel = evaluate(x, "lower", grain="year")  # yearly: no season to remove; lower: values × −1
     ctx = engine.det.context(panel, 30, 6)
     for t in (2, 10, 70):
-        got, n = shift._history_sigma(ctx, np.arange(4), t)
+        got = shift._history_sigma(ctx, np.arange(4), t)
         want = change_sigma(-x[:, max(0, t - shift.HISTORY_SIGMA) : t])
         assert np.array_equal(got, want, equal_nan=True), t
-        assert np.array_equal(n, np.full(4, min(t, shift.HISTORY_SIGMA) if t >= 3 else 0)), t
-    got, n = shift._history_sigma(ctx, np.arange(4), 2)
-    assert np.isnan(got).all() and (n == 0).all()  # two values: no σ yet
+    assert np.isnan(shift._history_sigma(ctx, np.arange(4), 2)).all()  # two values: no σ yet
 
 
 def test_history_sigma_is_less_noisy_than_the_shared_one_on_a_long_history():
@@ -168,7 +165,7 @@ def test_history_sigma_is_less_noisy_than_the_shared_one_on_a_long_history():
     x = rng.normal(0, 1, (1500, 61))
     _, panel = evaluate(x, grain="year")
     ctx = engine.det.context(panel, 30, 6)
-    own, _ = shift._history_sigma(ctx, np.arange(1500), 60)
+    own = shift._history_sigma(ctx, np.arange(1500), 60)
     shared = ctx.sigma[:, 60]
     assert own.mean() == pytest.approx(1.0, abs=0.02)
     assert own.std() <= 0.15 and shared.std() >= 0.18
@@ -224,87 +221,3 @@ def test_noise_scale_correction_is_one_table_for_every_window_width():
     assert robust._trim_factors.cache_info().currsize == 1
     small, large = robust._trim_factors(30, robust.TRIM), robust._trim_factors(64, robust.TRIM)
     assert np.array_equal(small, large[:31])
-
-
-def _evaluate_kpis(values: np.ndarray, kpis: list[str]) -> np.ndarray:
-    """level_shift's active (S, T) over rows of `values` (monthly, higher is better), row i in KPI kpis[i]."""
-    s_n, t_n = values.shape
-    frame = pl.DataFrame(
-        {
-            "period": _months(t_n) * s_n,
-            "service": [f"s{i:04d}" for i in range(s_n) for _ in range(t_n)],
-            "kpi": [k for k in kpis for _ in range(t_n)],
-            "actual": values.ravel(),
-            "target": None,
-            "weight": None,
-        },
-        schema_overrides={"target": pl.Float64, "weight": pl.Float64},
-    ).with_columns(pl.col("service", "kpi").cast(pl.Categorical))
-    names = sorted(set(kpis))
-    n_k = len(names)
-    catalog = pl.DataFrame(
-        {"kpi": names, "direction": ["higher"] * n_k, "tolerance": [0.0] * n_k, "agg_time": ["mean"] * n_k}
-    ).with_columns(unit=pl.lit(""))
-    ev = engine.evaluate(model.with_gap(frame.lazy(), catalog).collect(), catalog)
-    return ev.fired["level_shift"].active
-
-
-def test_a_kpis_alike_services_lend_their_noise_to_a_short_history():
-    # 400 plain series of 26 months, σ 1, a 2σ step down at month 19 in the first 200: as services of
-    # KPIs of 10, σ pooled from the others (and the threshold narrowed for its surer σ), more steps are
-    # found within 6 months than by each series alone, and noise-only series fire no more.
-    rng = np.random.default_rng(21)
-    n, length, at = 400, 26, 19
-    x = 100 + rng.normal(0, 1, (n, length))
-    x[: n // 2, at:] -= 2.0
-    found, alarms = {}, {}
-    for name, kpis in (
-        ("alone", [f"k{i:03d}" for i in range(n)]),
-        ("pooled", [f"k{i // 10:03d}" for i in range(n)]),
-    ):
-        fired = firings(_evaluate_kpis(x, kpis))
-        found[name] = sum(any(at <= f <= at + 6 for f in fr) for fr in fired[: n // 2])
-        alarms[name] = sum(fr.size > 0 for fr in fired[n // 2 :])
-    assert (found["alone"], found["pooled"]) == (145, 161)  # recall 0.725 → 0.805
-    assert alarms["pooled"] <= alarms["alone"] == 2
-
-
-def test_pooled_sigma_is_the_moderated_variance_and_the_threshold_narrows_as_the_t_quantile():
-    sigma, dof = np.array([1.0, 1.0, 2.0, np.nan]), np.array([10.0, 10.0, 4.0, 10.0])
-    s0, d0 = np.full(4, 4.0), np.array([10.0, 0.0, 30.0, 10.0])
-    post, narrow = shift._pooled(sigma, dof, s0, d0)
-    assert post[0] == pytest.approx(np.sqrt((10 * 4.0 + 10 * 1.0) / 20))
-    assert post[2] == pytest.approx(2.0)  # σ0² = s²: the same σ, surer
-    assert narrow[0] == pytest.approx(t_quantile(shift.POOL_Z, 20.0) / t_quantile(shift.POOL_Z, 10.0))
-    assert narrow[2] == pytest.approx(t_quantile(shift.POOL_Z, 34.0) / t_quantile(shift.POOL_Z, 4.0))
-    assert 0.5 < narrow[2] < narrow[0] < 1
-    # Nothing to borrow (d0 0), or no σ of its own: unchanged.
-    assert post[1] == 1.0 and narrow[1] == 1.0
-    assert np.isnan(post[3]) and narrow[3] == 1.0
-
-
-def test_group_prior_is_each_groups_prior_whatever_the_groups_sizes():
-    rng = np.random.default_rng(5)
-    s_n, t_n = 57, 12
-    group = rng.integers(0, 8, s_n)
-    group[group == 7] = 6
-    group[:3] = 9  # a group of 3: too small to pool
-    s2 = rng.chisquare(10, (s_n, t_n)) / 10 * np.exp(rng.normal(0, 0.3, (s_n, 1)))
-    s2[rng.random((s_n, t_n)) < 0.1] = np.nan
-    s2[5] *= 30  # far noisier than its group: set apart
-    dof = np.where(rng.random((s_n, t_n)) < 0.9, 10.0, 0.0)
-    got_s0, got_d0 = pool.group_prior(s2, dof, group)
-    for g in np.unique(group):
-        rows = np.flatnonzero(group == g)
-        if rows.size < pool.MIN_SERIES:
-            assert np.isnan(got_s0[rows]).all() and (got_d0[rows] == 0).all()
-            continue
-        s0, d0, apart = pool.prior(s2[rows], dof[rows])
-        # One padded call sums in another order than a call per group: equal to rounding.
-        assert np.allclose(got_s0[rows], np.broadcast_to(s0, (rows.size, t_n)), rtol=1e-12, equal_nan=True)
-        assert np.allclose(got_d0[rows], np.where(apart | np.isnan(s0), 0.0, d0), rtol=1e-12)
-    own = np.isfinite(s2[5]) & (dof[5] > 0)
-    # Set apart (d0 0) at most periods, and nearly so at the others (its own log variance widens the
-    # spread the prior is fitted to).
-    assert (got_d0[5, own] == 0).sum() == 7 and got_d0[5, own].max() < 1 < np.median(got_d0[6:])
-    assert (got_d0[6:] > 0).mean() > 0.9

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.signals import pool
 from lib.signals.detectors import (
     CLIP,
     REF_SHARE,
-    SIGMA_WINDOW,
     SPREAD_SHARE,
     WANDER_SLACK,
     Context,
     Fired,
     clipped_mean,
     severity_of,
-    t_quantile,
     trend_z,
 )
 from lib.signals.robust import MAD_TO_SIGMA, change_sigma, count, nanmedian, theil_sen
@@ -50,13 +47,6 @@ HISTORY_SIGMA = 60
 # in view, and scales as √(log n) (n ≥ 8): at a fixed 3.0 the segment test of a short history (24
 # periods: about 18 values before the change) vetoed most 2σ shifts the main test found.
 SEGMENT_N = 30
-# Pooling within a KPI (lib.signals.pool): the σ of the successive changes counts POOL_DOF degrees of
-# freedom per change (successive changes share their values), and the threshold narrows by as much
-# as the Student t quantile of POOL_Z does from the series' own degrees of freedom to the pooled ones
-# (a series alone keeps `threshold`). On the grid (KPIs of 10), 2σ shifts 0.76 → 0.79, false alarms
-# 4.0 → 3.5 %; a flat t threshold instead cost series alone recall and TCPD its F1.
-POOL_DOF = 0.5
-POOL_Z = 3.0
 
 
 def _change_point(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -84,9 +74,7 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     extrapolated when Mann–Kendall finds one (|z| ≥ `trend_z`), beyond `threshold` σ. σ is the noise
     of successive changes (over the last HISTORY_SIGMA periods), or the spread of the reference's
     values when the series wanders more, and at least the robust spread of the whole history
-    (HISTORY_SHARE), as binary segmentation standardises. The changes' σ is moderated by the KPI's
-    other services (lib.signals.pool) and, where it sets σ, the threshold narrows as much as the surer
-    σ allows (a Student t quantile's ratio): a series alone in its KPI keeps the flat threshold.
+    (HISTORY_SHARE), as binary segmentation standardises.
 
     A loop over periods, vectorised over series, because each series restarts after a change (as a
     CUSUM does): later tests only compare with values from the last change on. A fired shift stays
@@ -106,7 +94,6 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     out = {k: np.full((s_n, t_n), np.nan) for k in names}
     active = np.zeros((s_n, t_n), bool)
     last_change = np.full(s_n, -1.0e9)
-    prior_s2, prior_d0 = _kpi_prior(ctx)
     cur = {k: np.full(s_n, np.nan) for k in ("since", "before", "sigma")}
     for t in range(t_n):
         first_j = last_change - (t - w + 1)
@@ -133,41 +120,29 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
         best_z = np.full(s_n, np.inf)
         best_level = np.full(s_n, np.nan)
         sigma = ctx.sigma[:, t].copy()
-        thr_t = thresholds[:, t].copy()
         if rows.size:
             sigma_t = ctx.sigma[:, t].copy()
-            hs, n_hs = _history_sigma(ctx, rows, t)
-            # While a season could pass for a change (ctx.unsure) the risk is the season, not σ: nothing
-            # is borrowed.
-            d0 = np.where(ctx.unsure[rows, t], 0.0, prior_d0[rows, t])
-            hs, narrow = _pooled(hs, POOL_DOF * np.maximum(n_hs - 1, 0), prior_s2[rows, t], d0)
-            # Values deseasonalised with the data's own profile carry that profile's error, which a surer
-            # σ does not shrink: their threshold stays (narrowed, their false alarms doubled on the grid).
-            narrow = np.where(ctx.season.source[rows, t] == 2, 1.0, narrow)
+            hs = _history_sigma(ctx, rows, t)
             sigma_t[rows] = np.where(np.isnan(hs), sigma_t[rows], np.fmax(hs, ctx.floor[rows, t]))
             now = (xt, ref, n_ref, trending, sigma_t, xs[:, t, : w - h_max])
             bz, bl, sp, sg = _shift_scan(*(a[rows] for a in now), 0.0, p)
-            # Only the changes' σ is made surer by the KPI: where the series' own spread sets σ (it
-            # wanders), the threshold stays.
-            thr_t[rows] = thresholds[rows, t] * np.where(sg <= sigma_t[rows] * (1 + 1e-9), narrow, 1.0)
             # The whole history's spread (a sort of every past value) only raises σ: only the rows
             # that fire without it need it.
-            need = np.flatnonzero(bz <= -thr_t[rows])
+            need = np.flatnonzero(bz <= -thresholds[rows, t])
             if need.size and t >= h_max:
                 sub = rows[need]
                 spread = HISTORY_SHARE * _history_spread(ctx, sub, t, t - h_max)
                 bz[need], bl[need], sp[need], sg[need] = _shift_scan(*(a[sub] for a in now), spread, p)
-                thr_t[sub] = np.where(sg[need] <= sigma_t[sub] * (1 + 1e-9), thr_t[sub], thresholds[sub, t])
             with np.errstate(invalid="ignore"):  # inf × 0 where no test ran: NaN, then not big
                 big = np.nan_to_num(-bz * sp) >= p["min_band"] * ctx.band[rows, t]
             bz = np.where(big, bz, np.inf)
-            cand = bz <= -thr_t[rows]
+            cand = bz <= -thresholds[rows, t]
             if cand.any():
                 seg = _segment_z(xt[rows[cand]], ctx.floor[rows[cand], t], h_max)
                 limit = p["segment_z"] * _segment_scale(count(xt[rows[cand]]))
                 bz[cand] = np.where(seg <= -limit, bz[cand], np.inf)
             best_z[rows], best_level[rows], sigma[rows] = bz, bl, sg
-        fire = best_z <= -thr_t
+        fire = best_z <= -thresholds[:, t]
         # The previous shift, if any, still holds?
         start_j = cur["since"] - (t - w + 1)
         keep = ~np.isnan(cur["since"]) & (t - cur["since"] < p["max_age"]) & (start_j >= 0) & ctx.valid[:, t]
@@ -292,47 +267,15 @@ def _history_spread(ctx: Context, rows: np.ndarray, t: int, end: int) -> np.ndar
     return MAD_TO_SIGMA * nanmedian(np.abs(y - nanmedian(y)[:, None])) * trust
 
 
-def _history_sigma(ctx: Context, rows: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+def _history_sigma(ctx: Context, rows: np.ndarray, t: int) -> np.ndarray:
     """Noise σ of the successive changes of some rows over the HISTORY_SIGMA periods before t,
-    deseasonalised with the profile known at t (NaN with fewer than three values), and the number of
-    values it is from."""
+    deseasonalised with the profile known at t (NaN with fewer than three values)."""
     lo = max(0, t - HISTORY_SIGMA)
     y = ctx.panel.y[rows, lo:t]
     if ctx.season.m:
         ph = np.arange(lo, t) % ctx.season.m
         y = y / ctx.season.mult[rows, t][:, ph] - ctx.season.add[rows, t][:, ph]
-    if y.shape[1] < 3:
-        return np.full(rows.size, np.nan), np.zeros(rows.size)
-    return change_sigma(y), count(y)
-
-
-def _kpi_prior(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
-    """The KPI's prior of each series' noise variance at each period, (σ0², d0) (S, T), from the
-    shared σ of every series of the KPI (the changes of the SIGMA_WINDOW periods before t)."""
-    n = count(ctx.x[..., max(0, ctx.w - SIGMA_WINDOW - 1) : ctx.w - 1])
-    dof = POOL_DOF * np.maximum(n - 1, 0)
-    s2 = np.where(dof > 0, ctx.sigma**2, np.nan)
-    # Deseasonalised values carry the error of their profile too: they are pooled among themselves
-    # (one call: the adjusted values of a KPI as a group of their own).
-    adjusted = ctx.season.source > 0
-    s_n = s2.shape[0]
-    both = np.concatenate([np.where(adjusted, np.nan, s2), np.where(adjusted, s2, np.nan)])
-    g = np.concatenate([ctx.group, ctx.group + int(ctx.group.max(initial=0)) + 1])
-    s0, d0 = pool.group_prior(both, np.concatenate([dof, dof]), g)
-    s0, d0 = np.where(adjusted, s0[s_n:], s0[:s_n]), np.where(adjusted, d0[s_n:], d0[:s_n])
-    return s0, d0
-
-
-def _pooled(sigma: np.ndarray, dof: np.ndarray, s0: np.ndarray, d0: np.ndarray) -> tuple[np.ndarray, ...]:
-    """σ moderated by the KPI's prior (σ0², d0), and the factor on the threshold: the Student t
-    quantile of POOL_Z at the pooled degrees of freedom over the one at the series' own (1 unpooled)."""
-    use = (d0 > 0) & np.isfinite(sigma) & (dof > 0)
-    if not use.any():
-        return sigma, np.ones(sigma.shape)
-    with np.errstate(invalid="ignore"):
-        post = np.sqrt((d0 * np.nan_to_num(s0) + dof * sigma**2) / (d0 + dof))
-    narrow = np.where(use, t_quantile(POOL_Z, dof + d0) / t_quantile(POOL_Z, dof), 1.0)
-    return np.where(use, post, sigma), narrow
+    return change_sigma(y) if y.shape[1] >= 3 else np.full(rows.size, np.nan)
 
 
 def _slope_t(a: np.ndarray) -> np.ndarray:
