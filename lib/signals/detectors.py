@@ -282,9 +282,10 @@ def anomaly(ctx: Context, p: dict[str, float]) -> Fired:
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = np.where(nu > 0, rss / nu, np.nan)
     # Moderated with the KPI's other services at that period (lib.signals.pool): a short history borrows
-    # what their noise says, as much as their noises agree; the t threshold counts the degrees of
-    # freedom that adds. On the grid (KPIs of 10 services), 5σ spikes 0.885 → 0.93, false alarms alike.
-    s2, nu = pool.moderate(s2, nu, ctx.group)
+    # what their noise says, as much as their noises agree (relative to their expected level when
+    # services of different sizes agree better so); the t threshold counts the degrees of freedom that
+    # adds. On the grid (KPIs of 10 services), 5σ spikes 0.885 → 0.93, false alarms alike.
+    s2, nu = pool.moderate(s2, nu, ctx.group, expected)
     with np.errstate(invalid="ignore", divide="ignore"):
         sigma = np.fmax(np.sqrt(s2), ctx.floor)
     spread = sigma * np.sqrt(1 + lever)

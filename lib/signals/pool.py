@@ -15,7 +15,8 @@ small d0 and each keeps mostly its own. Under that model a t test on s̃ with d0
 holds its false-alarm rate exactly, whatever d0 is. With a handful of services rather than limma's
 thousands of genes, σ0² and d0 are themselves uncertain, so d0 is taken on the safe side (see prior),
 and a service far noisier than the others keeps its own σ (a noisy one among calm ones would
-otherwise be judged by their noise).
+otherwise be judged by their noise). Services of very different sizes share a noise relative to
+their level rather than an absolute one, when that fits them clearly better (see prior).
 
 Used by the anomaly detector, whose σ comes from the residuals of each series' own baseline fit. Tried
 for the level shift (σ of the successive changes, threshold narrowed by the t quantiles' ratio): 2σ
@@ -37,7 +38,13 @@ import numpy as np
 MIN_SERIES = 4  # services of a KPI with a variance at a period below which nothing is pooled
 D0_MAX = 1e4  # a KPI whose services' noises agree completely: σ0 is (almost) known
 SPREAD_SE = 1.0  # standard errors added to the spread of the services' log variances (see prior)
-APART_Z = 2.58  # a service's log variance this many predictive σ from the others' keeps its own σ
+APART_Z = 2.58  # a service's log variance this many predictive σ above the others' keeps its own σ
+# Scales a KPI's services may share instead of their absolute variance: σ² ∝ level (counts of
+# independent events, Poisson-like) or ∝ level² (a noise proportional to size); taken when their
+# spread is RELATIVE times smaller than the absolute one's (a margin: of two equal spreads, picking
+# the smaller by chance would make d0 too large).
+SCALES = (1.0, 2.0)
+RELATIVE = 1.5
 
 
 def digamma(x: np.ndarray) -> np.ndarray:
@@ -99,30 +106,58 @@ def _moments(e: np.ndarray, ok: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, 
     return k, mean, var, expected, d0
 
 
-def prior(s2: np.ndarray, dof: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(σ0², d0, apart) of the services in the rows of s2, dof (N, T) at each period (column): σ0² and
-    d0 per column (NaN and 0 where fewer than MIN_SERIES services have a variance), and which
-    services' variances are too far from the others' to be pooled with them (N, T).
+def prior(
+    s2: np.ndarray, dof: np.ndarray, level: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(σ0², d0, apart) of the services in the rows of s2, dof (N, T) at each period (column): each
+    service's prior variance σ0² (N, T) and the column's d0 (T,) (NaN and 0 where fewer than
+    MIN_SERIES services have a variance), and which services' variances are too far above the
+    others' to be pooled with them (N, T).
 
     Each log s², less its bias (ψ(d/2) − log(d/2)), estimates log σ² with variance ψ'(d/2); the prior
-    is fitted to their mean and variance (plain moments, as limma's default). A service whose log
-    variance lies beyond APART_Z predictive standard deviations from the others' mean is set apart
-    (a noisy service among calm ones, as limma's robust option does): it keeps its own σ, and the
-    prior is fitted again without it."""
+    is fitted to their mean and variance (plain moments, as limma's default). Given each service's
+    `level` (N, T), the prior is fitted to s² / |level| or s² / level² instead where the services agree
+    clearly better so (SCALES, RELATIVE): services of very different sizes, whose noise grows with
+    their size, share a relative noise, not an absolute one (as limma-trend lets the prior follow
+    the mean). A service whose log variance lies beyond APART_Z predictive standard
+    deviations above the others' mean is set apart (a noisy service among calm ones, as limma's
+    robust option does): it keeps its own σ. (Not below: a series whose variance is low by chance is
+    what pooling is for.)"""
     ok = np.isfinite(s2) & (s2 > 0) & np.isfinite(dof) & (dof > 0)
     d = np.where(ok, dof, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         e = np.where(ok, np.log(np.where(ok, s2, 1.0)) - digamma(d / 2) + np.log(d / 2), np.nan)
     k, mean, var, expected, d0_point = _moments(e, ok, d)
+    offset = np.zeros(s2.shape)  # log of each service's scale: 0 absolute, b · log |level| otherwise
+    if level is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            log_l = np.log(np.abs(level))
+        has = np.isfinite(log_l)
+        # Only where every service with a variance has a level.
+        can = (ok & ~has).sum(axis=0) == 0
+        best = var / RELATIVE  # another scale must spread RELATIVE times less than the absolute one
+        e_abs = e
+        for power in SCALES:
+            shift = np.where(has, power * log_l, 0.0)
+            e_b = np.where(has, e_abs - shift, np.nan)
+            _, mean_b, var_b, _, d0_b = _moments(e_b, ok, d)
+            pick = can & (var_b < best)
+            if pick.any():
+                best = np.where(pick, var_b, best)
+                mean, var, d0_point = (
+                    np.where(pick, new, old) for new, old in ((mean_b, mean), (var_b, var), (d0_b, d0_point))
+                )
+                e = np.where(pick[None, :], e_b, e)
+                offset = np.where(pick[None, :], shift, offset)
     with np.errstate(invalid="ignore"):
         apart = ok & (e - mean > APART_Z * np.sqrt(trigamma(d / 2) + trigamma(d0_point / 2)))
     enough = k >= MIN_SERIES
     # σ0² from the moments themselves: the log variances' mean, less the bias log σ² has under the
     # prior of the d0 that their spread shows (none when they agree).
-    s0 = np.full(s2.shape[1], np.nan)
+    s0 = np.full(s2.shape, np.nan)
     if enough.any():
         half = d0_point[enough] / 2
-        s0[enough] = np.exp(mean[enough] + digamma(half) - np.log(half))
+        s0[:, enough] = np.exp(mean[enough] + digamma(half) - np.log(half) + offset[:, enough])
     # The weight σ0² gets, d0, stands for how far a service's true variance may be from σ0² on the log
     # scale. Two parts: how much the services' noises really differ (their spread beyond what their
     # estimation explains), taken SPREAD_SE standard errors larger (its standard error is about
@@ -136,22 +171,25 @@ def prior(s2: np.ndarray, dof: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     d0 = np.zeros(s2.shape[1])
     if use.any():
         d0[use] = np.minimum(2 * trigamma_inverse(total[use]), D0_MAX)
-    s0[~use] = np.nan
+    s0[:, ~use] = np.nan
     return s0, d0, apart
 
 
-def moderate(s2: np.ndarray, dof: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def moderate(
+    s2: np.ndarray, dof: np.ndarray, group: np.ndarray, level: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Moderated variances and their degrees of freedom, (S, T) each, for the series of `s2`, `dof`
-    (S, T) grouped by `group` (S,) (a KPI's code): s̃² = (d0·σ0² + d·s²) / (d0 + d) with d + d0 degrees
-    of freedom, the group's prior at each period. Series of a group too small to pool, and series
-    set apart, keep s² and d; NaN s² stays NaN."""
+    (S, T) grouped by `group` (S,) (a KPI's code), optionally with each series' `level` (S, T) (see
+    prior): s̃² = (d0·σ0² + d·s²) / (d0 + d) with d + d0 degrees of freedom, the group's prior at each
+    period. Series of a group too small to pool, and series set apart, keep s² and d; NaN s² stays
+    NaN."""
     dof = np.asarray(dof, dtype=float)
     out_s2, out_dof = s2.astype(float).copy(), dof.copy()
     for g in np.unique(group):
         rows = np.flatnonzero(group == g)
         if rows.size < MIN_SERIES:
             continue
-        s0, d0, apart = prior(s2[rows], dof[rows])
+        s0, d0, apart = prior(s2[rows], dof[rows], None if level is None else level[rows])
         d = dof[rows]
         use = (d0 > 0)[None, :] & np.isfinite(s2[rows]) & ~apart
         with np.errstate(invalid="ignore"):
