@@ -185,10 +185,12 @@ def moderate(
     NaN."""
     dof = np.asarray(dof, dtype=float)
     out_s2, out_dof = s2.astype(float).copy(), dof.copy()
-    for g in np.unique(group):
-        rows = np.flatnonzero(group == g)
-        if rows.size < MIN_SERIES:
-            continue
+    # Only groups big enough to pool (a dataset of one service per KPI makes thousands of groups).
+    _, inverse, counts = np.unique(group, return_inverse=True, return_counts=True)
+    order = np.argsort(inverse.ravel(), kind="stable")
+    bounds = np.r_[0, np.cumsum(counts)]
+    for i in np.flatnonzero(counts >= MIN_SERIES):
+        rows = order[bounds[i] : bounds[i + 1]]
         s0, d0, apart = prior(s2[rows], dof[rows], None if level is None else level[rows])
         d = dof[rows]
         use = (d0 > 0)[None, :] & np.isfinite(s2[rows]) & ~apart
