@@ -237,3 +237,11 @@ def test_verdicts_compare_each_target_with_the_ideal_references():
         {"target": "anomaly false alarms", "met": False, **none},
         {"target": "level_shift false alarms", "met": True, **none},
     ]
+
+
+@pytest.mark.parametrize("argv", [["--services", "0"], ["--sigma-spread", "-0.1"]])
+def test_grid_options_out_of_range_are_refused(argv, capsys):
+    with pytest.raises(SystemExit) as stop:
+        ev.main(argv)
+    assert stop.value.code == 2
+    assert "--services must be at least 1" in capsys.readouterr().err

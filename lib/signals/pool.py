@@ -92,13 +92,14 @@ def trigamma_inverse(y: np.ndarray) -> np.ndarray:
     return x
 
 
-def _moments(e: np.ndarray, ok: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per column over the `ok` rows: (count, mean and variance of e, mean ψ'(d/2), the point d0)."""
+def _moments(e: np.ndarray, ok: np.ndarray, tri: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per column over the `ok` rows: (count, mean and variance of e, mean ψ'(d/2) from `tri`, the
+    point d0)."""
     k = ok.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(ok, e, 0.0).sum(axis=0) / k
         var = np.where(ok, (e - mean) ** 2, 0.0).sum(axis=0) / np.maximum(k - 1, 1)
-        expected = np.where(ok, trigamma(d / 2), 0.0).sum(axis=0) / k
+        expected = np.where(ok, tri, 0.0).sum(axis=0) / k
     d0 = np.full(e.shape[1], D0_MAX)
     wide = (k >= 2) & (var > expected)
     if wide.any():
@@ -127,7 +128,8 @@ def prior(
     d = np.where(ok, dof, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         e = np.where(ok, np.log(np.where(ok, s2, 1.0)) - digamma(d / 2) + np.log(d / 2), np.nan)
-    k, mean, var, expected, d0_point = _moments(e, ok, d)
+    tri = trigamma(d / 2)  # each log s²'s variance around log σ²
+    k, mean, var, expected, d0_point = _moments(e, ok, tri)
     offset = np.zeros(s2.shape)  # log of each service's scale: 0 absolute, b · log |level| otherwise
     if level is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -140,7 +142,7 @@ def prior(
         for power in SCALES:
             shift = np.where(has, power * log_l, 0.0)
             e_b = np.where(has, e_abs - shift, np.nan)
-            _, mean_b, var_b, _, d0_b = _moments(e_b, ok, d)
+            _, mean_b, var_b, _, d0_b = _moments(e_b, ok, tri)
             pick = can & (var_b < best)
             if pick.any():
                 best = np.where(pick, var_b, best)
@@ -150,7 +152,7 @@ def prior(
                 e = np.where(pick[None, :], e_b, e)
                 offset = np.where(pick[None, :], shift, offset)
     with np.errstate(invalid="ignore"):
-        apart = ok & (e - mean > APART_Z * np.sqrt(trigamma(d / 2) + trigamma(d0_point / 2)))
+        apart = ok & (e - mean > APART_Z * np.sqrt(tri + trigamma(d0_point / 2)))
     enough = k >= MIN_SERIES
     # σ0² from the moments themselves: the log variances' mean, less the bias log σ² has under the
     # prior of the d0 that their spread shows (none when they agree).
