@@ -245,3 +245,47 @@ def test_grid_options_out_of_range_are_refused(argv, capsys):
         ev.main(argv)
     assert stop.value.code == 2
     assert "--services must be at least 1" in capsys.readouterr().err
+
+
+def test_shift_ablation_patches_only_inside_its_block():
+    """The ladder's σ-known and no-guard steps change lib.signals for their run only, even when the run
+    fails."""
+    from benchmarks import shift_ablation as ab
+    from lib.signals import detectors, shift
+
+    before = {(mod, name): getattr(mod, name) for mod, name, _ in ab.GUARD_CONSTANTS}
+    before.update({(mod, "change_sigma"): mod.change_sigma for mod in (detectors, shift)})
+    with pytest.raises(RuntimeError), ab.patched(2.0, guards=False):
+        assert shift.change_sigma(np.ones((3, 5))).tolist() == [2.0, 2.0, 2.0]
+        assert detectors.change_sigma(np.ones((2, 4, 6))).shape == (2, 4)
+        assert shift.SPREAD_SHARE == 0.0 and shift.HISTORY_SHARE == 0.0 and detectors.UNSURE_FACTOR == 1.0
+        raise RuntimeError("a step failed")
+    assert all(getattr(mod, name) is value for (mod, name), value in before.items())
+    with ab.patched(None, guards=True):  # the defaults' step touches nothing
+        assert all(getattr(mod, name) is value for (mod, name), value in before.items())
+
+
+def test_shift_ablation_knowing_sigma_changes_the_level_shift_sigma():
+    """With σ known, the level shift's noise is the grid's σ wherever no floor lies above it."""
+    from benchmarks import shift_ablation as ab
+    from lib.signals import engine
+
+    grid = ev.make_grid(2, 1)[1]
+    with ab.patched(ev.SIGMA, guards=True):
+        ctx_known = engine.det.context(engine.build(grid.history, grid.catalog, None, 1), 37, 6)
+    ctx = engine.det.context(engine.build(grid.history, grid.catalog, None, 1), 37, 6)
+    assert np.allclose(ctx_known.sigma, np.fmax(ev.SIGMA, ctx_known.floor))
+    assert not np.allclose(ctx.sigma, ctx_known.sigma)
+
+
+def test_shift_ablation_prints_every_step(capsys):
+    from benchmarks import shift_ablation as ab
+
+    assert ab.main(["--reps", "2", "--seed", "3", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["step"] for r in rows] == [s["step"] for s in ab.steps()]
+    for r in rows:
+        assert 0 <= r["recall_2"] <= 1 and 0 <= r["false_alarms"] <= 1 and r["tcpd_f1"] is None
+    with pytest.raises(SystemExit) as stop:
+        ab.main(["--reps", "0"])
+    assert stop.value.code == 2
