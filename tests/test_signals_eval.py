@@ -289,3 +289,24 @@ def test_shift_ablation_prints_every_step(capsys):
     with pytest.raises(SystemExit) as stop:
         ab.main(["--reps", "0"])
     assert stop.value.code == 2
+
+
+def test_shift_ablation_scores_tcpd_only_for_steps_a_real_series_can_take(monkeypatch, tmp_path):
+    """σ known is the grid's truth: TCPD's series have none, so those steps get no F1; the others, and
+    the two window changes alone, are scored with their own parameters."""
+    from benchmarks import shift_ablation as ab
+
+    seen = []
+
+    def fake_tcpd(path, params):
+        seen.append(params["level_shift"])
+        return {"mean": {"f1": 0.5 + len(seen) / 100}}
+
+    monkeypatch.setattr(ab.ev, "tcpd", fake_tcpd)
+    rows = ab.run(1, 3, tmp_path)
+    expected = [s["params"] for s in ab.steps() if not s["known_sigma"]] + [{"window": 7}, {"reference": 36}]
+    assert seen == expected
+    f1 = {r["step"]: r["tcpd_f1"] for r in rows}
+    assert f1["defaults"] == 0.51 and f1["threshold 3.2"] == 0.52
+    assert f1["h ≤ 7 alone"] == 0.53 and f1["36 reference alone"] == 0.54
+    assert all(f1[s["step"]] is None for s in ab.steps() if s["known_sigma"])
