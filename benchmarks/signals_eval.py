@@ -327,7 +327,8 @@ def print_synthetic(result: dict) -> None:
             "(exact t test): what the classic test achieves learning each series from its own history; "
             "'σ from the KPI' knows σ (as many alike services of a KPI tell it) and fits the level and "
             "season on the series' own past; 'season unknown', the same without knowing which series "
-            "have a season (it fits one on every series)."
+            "have a season (it fits one on every series until two years of past, then where an F test "
+            "finds one)."
         )
         print()
         print("Targets (effects ≥ 2σ: recall ≥ 0.9 with median delay ≤ 3; false alarms ≤ 5 %)")
