@@ -29,7 +29,16 @@ def _set(field: str, convert=lambda v: v):
     return callback
 
 
+# The key of the period slider the last run drew. The slider gets a new key whenever the view's range
+# changes; the browser may still send the previous slider's value with the next interaction (seen
+# under load: a chart click set the range to April, then the old slider's October came back with the
+# next button click and undid it). Only the slider on screen may change the range.
+RANGE_KEY = "_w_range_current"
+
+
 def _on_range(key: str, grain: str) -> None:
+    if key != st.session_state.get(RANGE_KEY):
+        return
     value = st.session_state.get(key)
     if not isinstance(value, (tuple, list)) or len(value) != 2:  # a stale single value from another page
         return
@@ -55,6 +64,7 @@ def filters_panel(raw: ViewState, view: ViewState, domain: Domain, periods: list
         # A new widget whenever the view's range changes (a link, Back, a chart click): a keyed slider
         # would otherwise keep showing its own last value.
         key = f"_w_range_{lo}_{hi}"
+        st.session_state[RANGE_KEY] = key
         st.select_slider(
             t("common.filters.period", lang),
             options=periods,
