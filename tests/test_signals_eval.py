@@ -206,6 +206,11 @@ def test_the_form_unknown_reference_learns_which_series_have_a_season():
             assert np.mean(last == wave[:, -1]) >= 0.99
 
 
+def _table(*rows: tuple[str, float, float]) -> dict:
+    """A reference's result: (effect, recall, median delay) rows."""
+    return {"table": [{"effect": e, "recall": r, "median_delay": d} for e, r, d in rows]}
+
+
 def _verdict_result() -> dict:
     """A scored grid and its four references, small enough to read."""
     return {
@@ -227,31 +232,10 @@ def _verdict_result() -> dict:
             },
         ],
         "false_alarms": {"anomaly": {"all": 0.051}, "level_shift": {"all": 0.05}},
-        "ideal": {
-            "table": [
-                {"effect": "shift 2σ", "recall": 0.99, "median_delay": 2.0},
-                {"effect": "spike 3σ", "recall": 0.53, "median_delay": 0.0},
-                {"effect": "shift 1σ", "recall": 0.43, "median_delay": 4.0},
-            ]
-        },
-        "ideal_own": {
-            "table": [
-                {"effect": "shift 2σ", "recall": 0.80, "median_delay": 2.0},
-                {"effect": "spike 3σ", "recall": 0.38, "median_delay": 0.0},
-            ]
-        },
-        "ideal_pooled": {
-            "table": [
-                {"effect": "shift 2σ", "recall": 0.93, "median_delay": 2.0},
-                {"effect": "spike 3σ", "recall": 0.48, "median_delay": 0.0},
-            ]
-        },
-        "ideal_pooled_form": {
-            "table": [
-                {"effect": "shift 2σ", "recall": 0.89, "median_delay": 2.0},
-                {"effect": "spike 3σ", "recall": 0.46, "median_delay": 0.0},
-            ]
-        },
+        "ideal": _table(("shift 2σ", 0.99, 2.0), ("spike 3σ", 0.53, 0.0), ("shift 1σ", 0.43, 4.0)),
+        "ideal_own": _table(("shift 2σ", 0.80, 2.0), ("spike 3σ", 0.38, 0.0)),
+        "ideal_pooled": _table(("shift 2σ", 0.93, 2.0), ("spike 3σ", 0.48, 0.0)),
+        "ideal_pooled_form": _table(("shift 2σ", 0.89, 2.0), ("spike 3σ", 0.46, 0.0)),
     }
 
 

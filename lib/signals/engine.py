@@ -111,8 +111,8 @@ def evaluate(
     # its array work (a 2-core machine runs the 10,000-series benchmark in about 0.7 × the time).
     if THREADS == 1 or panel.actual.size < PARALLEL_CELLS:
         return Evaluation(panel, cal, {kind: rule() for kind, rule in rules.items()}, p)
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        futures = {kind: pool.submit(rule) for kind, rule in rules.items()}
+    with ThreadPoolExecutor(max_workers=THREADS) as executor:
+        futures = {kind: executor.submit(rule) for kind, rule in rules.items()}
         fired = {kind: future.result() for kind, future in futures.items()}
     return Evaluation(panel, cal, fired, p)
 
