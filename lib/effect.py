@@ -12,7 +12,9 @@ The KPI after the action's start is compared with two things:
   a real trend by 5–6 periods: on 200 seeded trending series with no effect (tests/test_effect.py),
   the false "improved" rate was 23.5 % with the signals' rule and band, 15.5 % with the slope's
   error added to the band, 9 % with the slope kept as well. Where the signals keep the slope, the
-  counterfactual and its band are exactly their projection.
+  counterfactual and its band are exactly their projection. After a change of level within the 12
+  values (a slip that prompted the action), both take the level since it, without a slope; the band
+  still counts a slope's error over the values since the change, so it is the wider.
 
 Effect = mean(actuals after the start) − mean(counterfactual) over the periods from the start (its
 own period included) that have an actual, in the KPI's units (negative: lower than expected).
@@ -28,9 +30,9 @@ Both are treated as independent and normal. The band drawn per period is σ·m·
 
 Honestly: this is a before/after comparison against a trend, not a controlled experiment. The
 interval covers the noise and the fit's error, not a wrong model: anything else that changed at the
-same time (a new rule, a season the history is too short to show, a step just before the start that
-the line reads as a climb) is counted as the action's effect. With no effect at all, an 80 % interval
-still reads "improved" about one time in ten, and "worse" one time in ten.
+same time (a new rule, a season the history is too short to show, a step in the last two periods
+before the start, too close to it to be told from noise) is counted as the action's effect. With no
+effect at all, an 80 % interval still reads "improved" about one time in ten, and "worse" one time in ten.
 
 Verdict, direction-aware: "improved" when the whole interval is on the better side of zero, "worse"
 when it is wholly on the worse side, else "no_clear_effect". Status "not_enough_data" (no verdict)

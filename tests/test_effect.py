@@ -101,16 +101,18 @@ def test_the_planted_corrective_action_reads_as_an_improvement(sample):
     # The story's own ranges: 26–28 days after, 39–43 over the six bad months before.
     assert a_lo * target <= eff.after_mean <= a_hi * target
     assert b_lo * target <= eff.before_mean <= b_hi * target
-    # At least the smallest step the story allows; at most half as much again as its largest (the
-    # projection may carry the slip's climb on, damped).
-    assert 1.5 * (a_lo - b_hi) * target <= eff.effect <= (a_hi - b_lo) * target
+    # Within the steps the story allows: the projection reads the slip as a step (the level since
+    # it), not as a climb to carry on (which allowed half as much again before).
+    assert (a_lo - b_hi) * target <= eff.effect <= (a_hi - b_lo) * target
     assert eff.low < eff.effect < eff.high < 0
     assert eff.effect == pytest.approx(eff.after_mean - eff.counterfactual_mean)
 
 
 def test_the_counterfactual_is_the_signals_projection(sample):
-    """Where the signals keep the slope (the slip is significant), the counterfactual and its band are
-    exactly the signals' projection made the month before the action, up to its deadline."""
+    """The counterfactual is the signals' projection made the month before the action, up to its
+    deadline. The story's slip is a step six months before the action: both read it as one (the level
+    since the step, 39–43 days in its season, not a climb from the 29 days before it), and the
+    effect's band is the wider, as it counts a slope's error over the six values since the step."""
     h, cat, story, _ = sample
     start = date.fromisoformat(story["params"]["action_period"])
     eff = story_effect(sample)
@@ -118,8 +120,12 @@ def test_the_counterfactual_is_the_signals_projection(sample):
                       kpis=[story["kpi"]])  # fmt: skip
     both = proj.join(eff.series, on="period", how="inner")
     assert both.height == eff.n_after  # every period from the start to the data's end
-    for mine, theirs in (("counterfactual", "mean"), ("low", "low_right"), ("high", "high_right")):
-        assert both.get_column(mine).to_list() == pytest.approx(both.get_column(theirs).to_list())
+    assert both.get_column("counterfactual").to_list() == pytest.approx(both.get_column("mean").to_list())
+    (b_lo, b_hi), target = story["params"]["ratio_before"], story["params"]["target"]
+    assert both.get_column("mean").is_between(0.95 * b_lo * target, 1.05 * b_hi * target).all()
+    # The projection's band (low, high) within the effect's (low_right, high_right).
+    assert (both.get_column("low_right") <= both.get_column("low") + 1e-9).all()
+    assert (both.get_column("high_right") >= both.get_column("high") - 1e-9).all()
     assert (
         eff.series.filter(pl.col("period") < start).get_column("counterfactual").null_count()
         == N - eff.n_after
@@ -236,6 +242,33 @@ def test_a_trend_carried_on_is_no_effect_and_a_trend_stopped_is():
     h, cat = history(stopped, "higher")
     eff = effect(h, cat, service="A", kpi="k", start=MONTHS[28])
     assert eff.verdict == "worse" and eff.after_mean > eff.before_mean
+
+
+def test_where_the_signals_keep_the_slope_the_counterfactual_and_band_are_their_projection():
+    rng = np.random.default_rng(5)
+    climb = 80 + 0.8 * np.arange(N) + rng.normal(0, 0.8, N)
+    h, cat = history(climb, "higher")
+    eff = effect(h, cat, service="A", kpi="k", start=MONTHS[28])
+    proj = projection(h, cat, as_of=MONTHS[27])
+    both = proj.join(eff.series, on="period", how="inner")
+    assert both.height == eff.n_after
+    for mine, theirs in (("counterfactual", "mean"), ("low_right", "low"), ("high_right", "high")):
+        assert both.get_column(mine).to_list() == pytest.approx(both.get_column(theirs).to_list())
+
+
+@pytest.mark.parametrize("direction", ["higher", "lower"])
+def test_a_step_before_the_start_is_no_climb_to_carry_on(direction):
+    """A slip six months before the action, then the action holds the slipped level: no effect. Read
+    as a climb (the straight line of the 12 values before the start), the counterfactual would go on
+    slipping past the slipped level, and holding it would read as an improvement."""
+    rng = np.random.default_rng(8)
+    worse = -1.0 if direction == "higher" else 1.0
+    values = 100 + rng.normal(0, 0.8, N)
+    values[22:] += worse * 10.0
+    h, cat = history(values, direction)
+    eff = effect(h, cat, service="A", kpi="k", start=MONTHS[28])
+    assert eff.counterfactual_mean == pytest.approx(100 + worse * 10.0, abs=1.0)
+    assert eff.verdict == "no_clear_effect"
 
 
 def test_a_season_phased_in_the_target_is_not_an_effect():

@@ -11,8 +11,10 @@ import pytest
 
 from lib import model
 from lib.i18n import catalog as i18n_catalog
+from lib.sample import load_sample
 from lib.signals import DETECTORS, KINDS, SCHEMA, detect, projection, replay, resolve
 from lib.signals.engine import by_cadence
+from lib.signals.projection import _split
 
 N = 36
 MONTHS = [date(2024 + m // 12, m % 12 + 1, 1) for m in range(N)]
@@ -505,3 +507,52 @@ def test_parameters_show_the_decimals_their_step_reaches():
     assert all(
         abs(round(p.default, p.decimals) - p.default) < 1e-9 for d in DETECTORS for p in d.params
     )  # every default shows exactly
+
+
+# --- The projection's window after a change of level (lib.signals.projection._split) -------------------
+
+
+def _windows(rows: list[np.ndarray], sigma: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    win = np.stack(rows)[:, None, :]  # (series, 1 period, window)
+    return win, np.full(win.shape[:2], sigma)
+
+
+def test_a_step_in_the_window_starts_the_line_after_it():
+    rng = np.random.default_rng(31)
+    slip = np.r_[np.full(6, 29.0), np.full(6, 41.0)] + rng.normal(0, 0.5, 12)
+    # The sample's corrective action: two months at the old level, six slipped, four put right.
+    put_right = np.r_[29.3, 29.3, 42.2, 41.0, 41.8, 42.2, 41.3, 41.2, 26.8, 27.2, 27.5, 27.9]
+    win, sigma = _windows([slip, put_right], 0.75)
+    assert _split(win, sigma)[:, 0].tolist() == [6, 8]
+
+
+def test_no_step_in_a_trend_a_spike_or_noise():
+    rng = np.random.default_rng(32)
+    trend = 100 + 0.8 * np.arange(12) + rng.normal(0, 0.5, 12)
+    spike = 100 + rng.normal(0, 1, 12)
+    spike[9] += 12
+    late = 100 + rng.normal(0, 1, 12)
+    late[10:] += 8  # two values: too few to tell from noise
+    win, sigma = _windows([trend, spike, late])
+    assert _split(win, sigma)[:, 0].tolist() == [0, 0, 0]
+    noise, sigma = _windows(list(100 + rng.normal(0, 1, (2000, 12))))
+    assert (_split(noise, sigma) > 0).mean() <= 0.01
+
+
+def test_the_projection_after_a_recovery_is_the_level_since_it():
+    """The sample's corrective action seen in June 2026: four months back under the 30-day target.
+    The rest of the year is projected from the level since the recovery (about 27.4 days), not from
+    the median of a window that mixes the slipped months in; no miss is projected, and the slip's
+    level shift is over."""
+    loaded = load_sample()
+    cat = loaded.catalog
+    h = model.with_gap(model.rollup_time(loaded.data.lazy(), cat, "month", "month"), cat).collect()
+    kpi = "Délai de paiement fournisseurs"
+    view = projection(h, cat, as_of=date(2026, 6, 1), services=["Finances"], kpis=[kpi])
+    assert view.height == 6 and view.get_column("mean").is_between(25.5, 29.5).all()
+    warnings = {}
+    for month in (2, 6):  # during the slip, then four months after the action
+        sig = detect(h, cat, as_of=date(2026, month, 1))
+        mine = sig.filter((pl.col("service") == "Finances") & (pl.col("kpi") == kpi))
+        warnings[month] = set(mine.get_column("kind")) & {"projected_miss", "level_shift"}
+    assert warnings == {2: {"projected_miss", "level_shift"}, 6: set()}

@@ -221,3 +221,47 @@ def test_noise_scale_correction_is_one_table_for_every_window_width():
     assert robust._trim_factors.cache_info().currsize == 1
     small, large = robust._trim_factors(30, robust.TRIM), robust._trim_factors(64, robust.TRIM)
     assert np.array_equal(small, large[:31])
+
+
+@pytest.mark.parametrize("direction", ["higher", "lower"])
+def test_a_shift_put_right_ends_after_three_values_back_and_later_tests_measure_from_before_it(direction):
+    # The sample's corrective-action story: a step for the worse, then back (better than before),
+    # then, in the second half, a new step for the worse of the same size.
+    rng = np.random.default_rng(21)
+    worse = -1.0 if direction == "higher" else 1.0
+    x = 100 + rng.normal(0, 1, (30, 72))
+    x[:, 30:37] += worse * 8.0
+    x[:, 37:] -= worse * 1.0
+    x[:, 60:] += worse * 8.0
+    fired, _ = evaluate(x, direction)
+    held = fired.active[:, 31:37].all(axis=1)
+    assert held.mean() >= 0.9
+    # Two values back: still the shift (a one-period dip is no recovery); three: over for most (a
+    # value may fall short of the level before by chance, delaying it), before the shift's 12
+    # periods of age would end it (at 42).
+    assert fired.active[held, 38].all()
+    assert (~fired.active[held, 39]).mean() >= 0.8
+    assert (~fired.active[held, 41]).mean() >= 0.9
+    assert not fired.active[held, 42:59].any()
+    # The new step is found, measured from the level since the recovery (101; its reference reaches
+    # back to period 37), not from a reference mixing the shifted periods in.
+    later = fired.active[held, 60:64].any(axis=1)
+    assert later.all()
+    first = [60 + int(np.argmax(row)) for row in fired.active[held, 60:64]]
+    rows = np.flatnonzero(held)
+    before = np.array([fired.numbers["before"][i, f] for i, f in zip(rows, first, strict=True)])
+    assert np.abs(before - (100 - worse)).max() <= 2.0
+    assert np.abs(before - (100 + worse * 8)).min() > 6.5
+
+
+def test_a_lasting_shift_is_not_ended_by_chance():
+    # 2σ-sized steps in unit noise: the three-values-back rule must not cut a shift that holds.
+    rng = np.random.default_rng(22)
+    x = 100 + rng.normal(0, 1, (300, 60))
+    x[:, 36:] -= 4.0
+    fired, _ = evaluate(x)
+    on = fired.active[:, 36:].any(axis=1)
+    assert on.mean() >= 0.9
+    # Once fired, each series' shift holds to the end (max_age 12 allows it): at most one onset.
+    onsets = np.array([len(f[f >= 36]) for f in firings(fired.active)])
+    assert (onsets[on] == 1).mean() >= 0.97

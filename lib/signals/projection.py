@@ -4,6 +4,9 @@ projected-miss detector.
 The forecast of a series at period t: the Theil–Sen line of its last `window` deseasonalised values
 (slope kept only when the least-squares slope is significant, |z| ≥ `trend_z`; else the level),
 its slope damped (× 0.9 a period ahead, so at most 9 periods' worth of it), put back into its season.
+Where the window holds a change of level (a step either way of at least SPLIT_Z standard errors,
+with SPLIT_MIN values each side, that fits better than a straight line), only the values since it
+count, as a level: a slip or a recovery is not a trend to carry on, nor averaged away.
 Its variance at horizon k is σ²·(1 + 1/n + (k' + (n−1)/2)²/Sxx), σ the robust noise, k' the damped
 horizon, the last term only with a slope (the prediction interval of a straight line).
 
@@ -25,7 +28,7 @@ import numpy as np
 
 from lib.periods import next_period, truncate_date
 from lib.signals.detectors import Context, Fired, severity_of, trend_z
-from lib.signals.robust import count, nanmedian, normal_cdf, theil_sen
+from lib.signals.robust import MAD_TO_SIGMA, count, nanmedian, normal_cdf, theil_sen
 
 Z80 = 1.2816  # the 80 % two-sided interval shown with projections
 DAMPING = 0.9  # a trend fades by this factor each period ahead (damped trend: a slope seen over a few
@@ -61,13 +64,69 @@ class Calendar:
         return int(idx[0]), int(idx[-1])
 
 
+SPLIT_Z = 4.0  # a change of level either way within the line's window, this many standard errors...
+SPLIT_MIN = 3  # ...with at least this many values each side: the line starts after it
+
+
+def _split(win: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Index in each window (..., n) of the first value after its change of level, or 0 when it has
+    none. The split is the one of largest two-sample statistic (least squares, SPLIT_MIN values each
+    side); it stands when its segments differ by SPLIT_Z standard errors both in mean (against the
+    noise σ) and in median (against the larger of the noise σ and the robust scatter around the
+    medians: a season the profile missed, a wave, is no step; a spike moves no median), and when a
+    step fits the window better than a straight line (a trend is no step either)."""
+    n_w = win.shape[-1]
+    valid = ~np.isnan(win)
+    v = np.where(valid, win, 0.0)
+    cs, cn = np.cumsum(v, axis=-1), np.cumsum(valid, axis=-1)
+    tot, n = cs[..., -1], cn[..., -1]
+    best_gain = np.zeros(n.shape)
+    best_k = np.zeros(n.shape, dtype=int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for k in range(SPLIT_MIN, n_w - SPLIT_MIN + 1):
+            na = cn[..., k - 1]
+            nb = n - na
+            diff = cs[..., k - 1] / na - (tot - cs[..., k - 1]) / nb
+            gain = np.nan_to_num(diff**2 * na * nb / n)  # the step's share of the sum of squares
+            better = (na >= SPLIT_MIN) & (nb >= SPLIT_MIN) & (gain > best_gain)
+            best_gain = np.where(better, gain, best_gain)
+            best_k = np.where(better, k, best_k)
+        pos = np.where(valid, np.arange(n_w), 0.0)
+        dx = np.where(valid, pos - (pos.sum(axis=-1) / n)[..., None], 0.0)
+        line_gain = np.nan_to_num((dx * v).sum(axis=-1) ** 2 / (dx * dx).sum(axis=-1))  # the line's share
+        # A cheap first pass keeps the windows worth the robust test: the step's z from the means and
+        # the noise σ (its share of the squares is z²σ²).
+        z_mean = np.sqrt(best_gain) / sigma
+    out = np.zeros(n.size, dtype=int)
+    first = (best_k > 0) & (np.nan_to_num(z_mean) >= SPLIT_Z) & (best_gain > line_gain)
+    cand = np.flatnonzero(first.ravel())
+    if not cand.size:
+        return out.reshape(n.shape)
+    w = win.reshape(-1, n_w)[cand]
+    k = best_k.ravel()[cand]
+    after = np.arange(n_w) >= k[:, None]
+    med_a = nanmedian(np.where(after, np.nan, w))
+    med_b = nanmedian(np.where(after, w, np.nan))
+    scatter = MAD_TO_SIGMA * nanmedian(np.abs(w - np.where(after, med_b[:, None], med_a[:, None])))
+    nb = count(np.where(after, w, np.nan))
+    na = count(w) - nb
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.abs(med_b - med_a) / (np.fmax(scatter, sigma.ravel()[cand]) * np.sqrt(1 / na + 1 / nb))
+    out[cand] = np.where(np.nan_to_num(z) >= SPLIT_Z, k, 0)
+    return out.reshape(n.shape)
+
+
 def _line(ctx: Context, n_w: int, trend_z_min: float) -> tuple[np.ndarray, ...]:
-    """(level at t, slope, Sxx-weight or 0, n) of every series at every period, deseasonalised."""
+    """(level at t, slope, Sxx-weight or 0, n) of every series at every period, deseasonalised. After
+    a change of level within the window (`_split`), the level of the values since, without a slope."""
     w = ctx.w
     win = ctx.x[..., w - n_w :]
+    k = _split(win, ctx.sigma)
+    stepped = k > 0
+    win = np.where(np.arange(n_w) >= k[..., None], win, np.nan)
     n = count(win)
     # Theil–Sen only where Mann–Kendall finds a trend (the slope is 0 elsewhere): far fewer sorts.
-    trending = np.abs(trend_z(win, ctx.sigma)) >= trend_z_min
+    trending = (np.abs(trend_z(win, ctx.sigma)) >= trend_z_min) & ~stepped
     slope = np.zeros(n.shape)
     if trending.any():
         slope[trending] = np.nan_to_num(theil_sen(win[trending])[0])

@@ -47,6 +47,12 @@ HISTORY_SIGMA = 60
 # in view, and scales as √(log n) (n ≥ 8): at a fixed 3.0 the segment test of a short history (24
 # periods: about 18 values before the change) vetoed most 2σ shifts the main test found.
 SEGMENT_N = 30
+# A shift is over when the team has put it right: its last RECOVERY_RUN values all back within
+# RECOVERY_SHARE × the threshold (in σ) of the level before it. Three in a row, so that a persisting
+# 2σ shift ends by chance about once in 400 periods; the shifted periods are then left out of later
+# references (the level they are measured from is the one before the shift, as it is again).
+RECOVERY_RUN = 3
+RECOVERY_SHARE = 0.25
 
 
 def _change_point(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -79,7 +85,8 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     A loop over periods, vectorised over series, because each series restarts after a change (as a
     CUSUM does): later tests only compare with values from the last change on. A fired shift stays
     active while the level since the change stays below the level before it by half the threshold,
-    for at most `max_age` periods."""
+    for at most `max_age` periods, and ends as soon as its last RECOVERY_RUN values are back near the
+    level before it: put right, its periods then stay out of later references."""
     panel = ctx.panel
     s_n, t_n = panel.shape
     h_max, r = int(p["window"]), int(p["reference"])
@@ -94,10 +101,15 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     out = {k: np.full((s_n, t_n), np.nan) for k in names}
     active = np.zeros((s_n, t_n), bool)
     last_change = np.full(s_n, -1.0e9)
+    prior_change = np.full(s_n, -1.0e9)  # the change before the current shift: restored on recovery
+    gap = np.full((s_n, 2), np.nan)  # [first, end) periods of a recovered shift, out of references
     cur = {k: np.full(s_n, np.nan) for k in ("since", "before", "sigma")}
     for t in range(t_n):
         first_j = last_change - (t - w + 1)
-        xt = np.where(j[None, :] >= first_j[:, None], xs[:, t, :], np.nan)
+        period = j + (t - w + 1)
+        with np.errstate(invalid="ignore"):
+            shifted = (period[None, :] >= gap[:, :1]) & (period[None, :] < gap[:, 1:])
+        xt = np.where((j[None, :] >= first_j[:, None]) & ~shifted, xs[:, t, :], np.nan)
         ref = xt[:, w - h_max - r : w - h_max]
         n_ref = count(ref)
         alive = ctx.valid[:, t] & (ctx.seen[:, t] >= p["min_history"]) & (n_ref >= min(r, 12) * REF_SHARE)
@@ -150,6 +162,16 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
         if held.size:
             post = _median_from(xs[held, t, :], start_j[held])
             keep[held] &= (post - cur["before"][held]) / cur["sigma"][held] <= -thresholds[held, t] / 2
+            # Put right: the last RECOVERY_RUN values, all after the change, back near the level before.
+            recent = (xs[held, t, w - RECOVERY_RUN :] - cur["before"][held, None]) / cur["sigma"][held, None]
+            with np.errstate(invalid="ignore"):
+                back = (recent >= -RECOVERY_SHARE * thresholds[held, t, None]).all(axis=1)
+            back &= keep[held] & (start_j[held] < w - RECOVERY_RUN)
+            if back.any():
+                done = held[back]
+                keep[done] = False
+                gap[done] = np.stack([cur["since"][done], np.full(done.size, t - RECOVERY_RUN + 1.0)], axis=1)
+                last_change[done] = prior_change[done]
         new = fire & ~keep
         since = np.full(s_n, np.nan)
         fresh = np.flatnonzero(new)
@@ -157,6 +179,7 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
             since[fresh] = t - _change_point(xt[fresh, w - h_max - r :], 1, h_max + 1) + 1
         for k, v in (("since", since), ("before", best_level), ("sigma", sigma)):
             cur[k] = np.where(new, v, np.where(keep, cur[k], np.nan))
+        prior_change = np.where(new, last_change, prior_change)
         last_change = np.where(new, since, last_change)
         now = new | keep
         active[:, t] = now
