@@ -76,44 +76,47 @@ def _split(win: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     medians: a season the profile missed, a wave, is no step; a spike moves no median), and when a
     step fits the window better than a straight line (a trend is no step either)."""
     n_w = win.shape[-1]
-    valid = ~np.isnan(win)
-    v = np.where(valid, win, 0.0)
-    cs, cn = np.cumsum(v, axis=-1), np.cumsum(valid, axis=-1)
-    tot, n = cs[..., -1], cn[..., -1]
+    shape = win.shape[:-1]
+    a = np.ascontiguousarray(win.reshape(-1, n_w).T)  # (n_w, windows): each position's values contiguous
+    valid = ~np.isnan(a)
+    cs, cn = np.cumsum(np.where(valid, a, 0.0), axis=0), np.cumsum(valid, axis=0)
+    tot, n = cs[-1], cn[-1]
     best_gain = np.zeros(n.shape)
-    best_k = np.zeros(n.shape, dtype=int)
+    best_k = np.zeros(n.shape, dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         for k in range(SPLIT_MIN, n_w - SPLIT_MIN + 1):
-            na = cn[..., k - 1]
+            na = cn[k - 1]
             nb = n - na
-            diff = cs[..., k - 1] / na - (tot - cs[..., k - 1]) / nb
-            gain = np.nan_to_num(diff**2 * na * nb / n)  # the step's share of the sum of squares
+            diff = cs[k - 1] / na - (tot - cs[k - 1]) / nb
+            gain = diff * diff * na * nb / n  # the step's share of the sum of squares (NaN: no values)
             better = (na >= SPLIT_MIN) & (nb >= SPLIT_MIN) & (gain > best_gain)
-            best_gain = np.where(better, gain, best_gain)
-            best_k = np.where(better, k, best_k)
-        pos = np.where(valid, np.arange(n_w), 0.0)
-        dx = np.where(valid, pos - (pos.sum(axis=-1) / n)[..., None], 0.0)
-        line_gain = np.nan_to_num((dx * v).sum(axis=-1) ** 2 / (dx * dx).sum(axis=-1))  # the line's share
-        # A cheap first pass keeps the windows worth the robust test: the step's z from the means and
-        # the noise σ (its share of the squares is z²σ²).
-        z_mean = np.sqrt(best_gain) / sigma
-    out = np.zeros(n.size, dtype=int)
-    first = (best_k > 0) & (np.nan_to_num(z_mean) >= SPLIT_Z) & (best_gain > line_gain)
-    cand = np.flatnonzero(first.ravel())
+            best_gain[better] = gain[better]
+            best_k[better] = k
+        # A cheap first pass keeps the windows worth the full test: the step's z from the means and the
+        # noise σ (its share of the squares is z²σ²).
+        first = (best_k > 0) & (best_gain >= (SPLIT_Z * sigma.ravel()) ** 2)
+    out = np.zeros(n.size, dtype=np.int64)
+    cand = np.flatnonzero(first)
     if not cand.size:
-        return out.reshape(n.shape)
+        return out.reshape(shape)
     w = win.reshape(-1, n_w)[cand]
-    k = best_k.ravel()[cand]
+    k = best_k[cand]
+    ok = ~np.isnan(w)
+    m = ok.sum(axis=1)
+    # A straight line's share of the squares, to beat.
+    pos = np.where(ok, np.arange(n_w), 0.0)
+    dx = np.where(ok, pos - (pos.sum(axis=1) / m)[:, None], 0.0)
+    line_gain = (dx * np.nan_to_num(w)).sum(axis=1) ** 2 / np.fmax((dx * dx).sum(axis=1), 1e-300)
     after = np.arange(n_w) >= k[:, None]
     med_a = nanmedian(np.where(after, np.nan, w))
     med_b = nanmedian(np.where(after, w, np.nan))
     scatter = MAD_TO_SIGMA * nanmedian(np.abs(w - np.where(after, med_b[:, None], med_a[:, None])))
     nb = count(np.where(after, w, np.nan))
-    na = count(w) - nb
+    na = m - nb
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.abs(med_b - med_a) / (np.fmax(scatter, sigma.ravel()[cand]) * np.sqrt(1 / na + 1 / nb))
-    out[cand] = np.where(np.nan_to_num(z) >= SPLIT_Z, k, 0)
-    return out.reshape(n.shape)
+    out[cand] = np.where((np.nan_to_num(z) >= SPLIT_Z) & (best_gain[cand] > line_gain), k, 0)
+    return out.reshape(shape)
 
 
 def _line(ctx: Context, n_w: int, trend_z_min: float) -> tuple[np.ndarray, ...]:
@@ -121,18 +124,21 @@ def _line(ctx: Context, n_w: int, trend_z_min: float) -> tuple[np.ndarray, ...]:
     a change of level within the window (`_split`), the level of the values since, without a slope."""
     w = ctx.w
     win = ctx.x[..., w - n_w :]
-    k = _split(win, ctx.sigma)
-    stepped = k > 0
-    win = np.where(np.arange(n_w) >= k[..., None], win, np.nan)
     n = count(win)
     # Theil–Sen only where Mann–Kendall finds a trend (the slope is 0 elsewhere): far fewer sorts.
-    trending = (np.abs(trend_z(win, ctx.sigma)) >= trend_z_min) & ~stepped
+    trending = np.abs(trend_z(win, ctx.sigma)) >= trend_z_min
+    k = _split(win, ctx.sigma)
+    stepped = k > 0
+    trending &= ~stepped
     slope = np.zeros(n.shape)
     if trending.any():
         slope[trending] = np.nan_to_num(theil_sen(win[trending])[0])
     pos = np.arange(n_w) - (n_w - 1)
     finite = ~np.isnan(win)
     level = nanmedian(np.where(finite, win - slope[..., None] * pos, np.nan))  # NaN for an empty window
+    if stepped.any():  # the level of the values since the step (few windows: a subset)
+        since = np.where(np.arange(n_w) >= k[stepped][:, None], win[stepped], np.nan)
+        level[stepped], n[stepped] = nanmedian(since), count(since)
     sxx = n_w * (n_w * n_w - 1) / 12.0
     return level, slope, np.where(slope != 0, 1 / sxx, 0.0), n
 
