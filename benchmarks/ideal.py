@@ -28,9 +28,20 @@ of reach for any detector that learns each series from its own history; one the 
 misses, out of reach even with σ learnt from the KPI's other services; one the `pooled_form`
 reference misses, out of reach for any such detector that does not know beforehand which of its
 series are seasonal.
+
+- `pooled_est`: as `pooled_form`, but σ is not known: it is estimated from the residuals of the series
+  and of KPI_SERVICES − 1 alike services of its KPI (their residual sums of squares drawn as the
+  χ² they are), with a Student t test on the pooled degrees of freedom: what pooling σ within a KPI
+  of 10 services gives at best, where `pooled_form` is its limit with infinitely many.
+
+Run alone, it prints chosen references over several seeds (`python benchmarks/ideal.py --help`).
 """
 
 from __future__ import annotations
+
+import argparse
+import json
+import sys
 
 import numpy as np
 from scipy import stats
@@ -85,11 +96,15 @@ def statistic(family: str, d: np.ndarray) -> np.ndarray:
 
 FORM_TEST_FROM = 24  # `learn_form`: values of past from which an F test chooses the yearly wave
 FORM_ALPHA = 0.01  # its level
+KPI_SERVICES = 10  # `pooled_est`: services of a KPI whose residuals estimate σ together
+REFERENCES = ("known", "own", "pooled", "pooled_form", "pooled_est")
 
 
-def _window_z(x: np.ndarray, y: np.ndarray, a: int, t: int, k: np.ndarray, sigma: float | None):
+def _window_z(x: np.ndarray, y: np.ndarray, a: int, t: int, k: np.ndarray, sigma: float | None, others=None):
     """(z, residual sum of squares) of the window y[:, a : t + 1] weighted by k against the
-    least-squares fit of design x (its columns) on the a values before it."""
+    least-squares fit of design x (its columns) on the a values before it. σ given, or estimated
+    from the fit's residuals: with `others` (a random generator), pooled with those of
+    KPI_SERVICES − 1 alike series (unit σ), whose residual sums of squares are χ² draws."""
     p = x.shape[1]
     xp, xt = x[:a], x[a : t + 1]
     beta = y[:, :a] @ np.linalg.pinv(xp).T
@@ -99,12 +114,21 @@ def _window_z(x: np.ndarray, y: np.ndarray, a: int, t: int, k: np.ndarray, sigma
     dev = (y[:, a : t + 1] - beta @ xt.T) @ k
     if sigma is not None:
         return dev / (sigma * np.sqrt(factor)), rss
-    tstat = dev / np.sqrt(rss / (a - p) * factor)
-    return stats.norm.isf(stats.t.sf(tstat, a - p)), rss
+    df, pooled = a - p, rss
+    if others is not None and KPI_SERVICES > 1:
+        df = KPI_SERVICES * (a - p)
+        pooled = rss + others.chisquare((KPI_SERVICES - 1) * (a - p), size=rss.shape)
+    tstat = dev / np.sqrt(pooled / df * factor)
+    return stats.norm.isf(stats.t.sf(tstat, df)), rss
 
 
 def own_past_statistic(
-    family: str, y: np.ndarray, seasonal: bool, sigma: float | None = None, learn_form: bool = False
+    family: str,
+    y: np.ndarray,
+    seasonal: bool,
+    sigma: float | None = None,
+    learn_form: bool = False,
+    others: np.random.Generator | None = None,
 ) -> np.ndarray:
     """The `own past` reference's statistic at every period, as a normal z score: for each window,
     the weighted deviations of its values from the least-squares fit of every value before it (a
@@ -113,8 +137,9 @@ def own_past_statistic(
     given (`sigma`: the `pooled` reference, σ as the KPI's many services would tell it). With
     `learn_form` the series' form is not given: the wave is fitted on every series until
     FORM_TEST_FROM values of past, then kept where an F test at FORM_ALPHA finds it (the
-    `pooled_form` reference). The fits and their pseudo-inverses are shared by every series (they
-    share their periods): one product a window."""
+    `pooled_form` reference); with `others` too (and no σ), σ from the residuals pooled with those of
+    alike services (the `pooled_est` reference). The fits and their pseudo-inverses are shared by every
+    series (they share their periods): one product a window."""
     n, length = y.shape
     t_axis = np.arange(length)
     x = np.stack([np.ones(length), np.cos(2 * np.pi * t_axis / 12), np.sin(2 * np.pi * t_axis / 12)], axis=1)
@@ -126,9 +151,9 @@ def own_past_statistic(
             a = t - h + 1  # first value of the window; the fit reads the a values before it
             if a - p < 2:
                 continue
-            z, rss = _window_z(x[:, :p], y, a, t, k, sigma)
+            z, rss = _window_z(x[:, :p], y, a, t, k, sigma, others)
             if learn_form and a >= FORM_TEST_FROM:
-                z_level, rss_level = _window_z(x[:, :1], y, a, t, k, sigma)
+                z_level, rss_level = _window_z(x[:, :1], y, a, t, k, sigma, others)
                 f_stat = ((rss_level - rss) / 2) / (rss / (a - 3))
                 z = np.where(f_stat >= stats.f.isf(FORM_ALPHA, 2, a - 3), z, z_level)
             best[:, t] = np.fmax(best[:, t], z)
@@ -165,8 +190,9 @@ def _scores(reference: str, family: str, size: float, n: int, rng) -> list[tuple
                     2.0 * np.sin(2 * np.pi * np.arange(length)[None, :] / 12 + phase) if seasonal else 0.0
                 )
                 known_sigma = 1.0 if reference in ("pooled", "pooled_form") else None
-                learn = reference == "pooled_form"
-                stat = own_past_statistic(family, d + season, seasonal, known_sigma, learn_form=learn)
+                learn = reference in ("pooled_form", "pooled_est")
+                others = rng if reference == "pooled_est" else None
+                stat = own_past_statistic(family, d + season, seasonal, known_sigma, learn, others)
             out.append((stat, start))
     return out
 
@@ -181,6 +207,8 @@ def threshold(reference: str, family: str, n: int, rng) -> float:
 def evaluate(n: int = 10_000, seed: int = 2026, reference: str = "known") -> dict:
     """Per effect: the reference's recall and median delay at 5 % false alarms; `n` series per length
     (half with a season) for the threshold and for each effect."""
+    if reference not in REFERENCES:
+        raise ValueError(f"unknown reference {reference!r}; expected one of {REFERENCES}")
     rng = np.random.default_rng(seed)
     thresholds = {f: threshold(reference, f, n, rng) for f in ("spike", "shift", "drift")}
     rows = []
@@ -209,3 +237,37 @@ def evaluate(n: int = 10_000, seed: int = 2026, reference: str = "known") -> dic
         "series_per_cell": n,
         "seed": seed,
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description="Ideal references on the synthetic grid: recall and median delay at 5 % false alarms."
+    )
+    ap.add_argument("--reference", choices=REFERENCES, nargs="+", default=["pooled_form"])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[2026])
+    ap.add_argument("--n", type=int, default=10_000, help="series per length for each effect (default 10000)")
+    ap.add_argument(
+        "--effects", nargs="+", choices=list(EFFECTS), default=list(EFFECTS), metavar="EFFECT", help="columns"
+    )
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    if args.n < 20:
+        ap.error("--n must be at least 20")
+    runs = [evaluate(args.n, seed, ref) for ref in args.reference for seed in args.seeds]
+    if args.json:
+        json.dump(runs, sys.stdout, indent=1)
+        print()
+        return 0
+    print(f"Ideal references, {args.n} series per length and effect, 5 % false alarms per family")
+    print("| reference | seed | " + " | ".join(args.effects) + " |")
+    print("|---|---:|" + "---:|" * len(args.effects))
+    for run in runs:
+        rows = {r["effect"]: r for r in run["table"]}
+        cells = [f"{rows[e]['recall']:.3f} ({rows[e]['median_delay']:g})" for e in args.effects]
+        print(f"| {run['reference']} | {run['seed']} | " + " | ".join(cells) + " |")
+    print("(recall, median delay in periods)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +116,15 @@ def ideal_result():
     return ideal.evaluate(n=4000, seed=11)
 
 
+@pytest.fixture(scope="module")
+def learnt_references() -> dict[str, dict[str, dict]]:
+    """The references that learn from the series' past, on 2,000 series per cell (seed 12), by effect."""
+    return {
+        ref: {r["effect"]: r for r in ideal.evaluate(n=2000, seed=12, reference=ref)["table"]}
+        for ref in ("own", "pooled", "pooled_form", "pooled_est")
+    }
+
+
 @pytest.mark.parametrize("family", ["spike", "shift", "drift"])
 def test_ideal_threshold_gives_five_percent_false_alarms_on_fresh_noise(ideal_result, family):
     rng = np.random.default_rng(99)
@@ -161,24 +171,24 @@ def test_ideal_spike_recall_is_the_normal_tail_beyond_its_threshold(ideal_result
     assert expected - 0.01 <= row["recall"] <= expected + 0.03
 
 
-def test_ideal_references_say_which_targets_no_detector_can_meet(ideal_result):
+def test_ideal_references_say_which_targets_no_detector_can_meet(ideal_result, learnt_references):
     known = {r["effect"]: r for r in ideal_result["table"]}
     assert known["shift 2σ"]["recall"] >= 0.95 and known["shift 2σ"]["median_delay"] <= 2
     assert known["spike 5σ"]["recall"] >= 0.95
     assert known["spike 3σ"]["recall"] < 0.6  # a 3σ spike is a coin toss at 5 % false alarms
     assert known["drift 3σ"]["median_delay"] >= 4  # the ramp is still small 3 periods in
-    own = {r["effect"]: r for r in ideal.evaluate(n=2000, seed=12, reference="own")["table"]}
+    own = learnt_references["own"]
     # Learning σ and the level from the series' own past costs recall everywhere.
     assert all(own[e]["recall"] <= known[e]["recall"] + 0.02 for e in known)
     assert own["shift 2σ"]["recall"] < 0.85
     # σ told by the KPI's services, the level still from the own past: in between, and a 2σ shift
     # within reach (0.93 on the grid's seed).
-    pooled = {r["effect"]: r for r in ideal.evaluate(n=2000, seed=12, reference="pooled")["table"]}
+    pooled = learnt_references["pooled"]
     assert all(own[e]["recall"] - 0.02 <= pooled[e]["recall"] <= known[e]["recall"] + 0.02 for e in known)
     assert pooled["shift 2σ"]["recall"] >= 0.9 and pooled["spike 3σ"]["recall"] < 0.6
     # Not knowing which series have a season costs the plain ones (a wave fitted until the F test can
     # tell): the 2σ shift falls to the target's edge (0.899–0.908 over seeds).
-    form = {r["effect"]: r for r in ideal.evaluate(n=2000, seed=12, reference="pooled_form")["table"]}
+    form = learnt_references["pooled_form"]
     assert all(own[e]["recall"] - 0.02 <= form[e]["recall"] <= pooled[e]["recall"] + 0.01 for e in known)
     assert form["shift 2σ"]["recall"] <= pooled["shift 2σ"]["recall"] - 0.01
     assert form["shift 2σ"]["recall"] == pytest.approx(0.9, abs=0.02)
@@ -204,6 +214,61 @@ def test_the_form_unknown_reference_learns_which_series_have_a_season():
             assert np.mean(last == level[:, -1]) >= 0.9 and not np.array_equal(wave[:, -1], level[:, -1])
         else:
             assert np.mean(last == wave[:, -1]) >= 0.99
+
+
+@pytest.mark.parametrize("seasonal", [False, True])
+def test_sigma_pooled_over_the_kpi_is_an_exact_test_and_nearer_the_known_sigma(seasonal):
+    # σ from the residuals of the series and of 9 alike services: a t test on their pooled degrees of
+    # freedom, standard normal under noise at every history length, and much nearer the σ-known z
+    # than the series' own σ is while its past is short.
+    rng = np.random.default_rng(6)
+    season = 2.0 * np.sin(2 * np.pi * np.arange(30)[None, :] / 12 + rng.uniform(0, 6.3, (20_000, 1)))
+    y = rng.normal(size=(20_000, 30)) + (season if seasonal else 0.0)
+    z = ideal.own_past_statistic("spike", y, seasonal, others=np.random.default_rng(7))
+    for t in (ideal.FIRST, 20, 29):
+        assert (z[:, t] >= 2).mean() == pytest.approx(0.5 * math.erfc(2 / math.sqrt(2)), abs=0.004)
+    known = ideal.own_past_statistic("spike", y, seasonal, 1.0)[:, ideal.FIRST]
+    own = ideal.own_past_statistic("spike", y, seasonal)[:, ideal.FIRST]
+    # Its error shrinks like 1/√(degrees of freedom): ten times as many, about 1/√10 of the error.
+    ratio = np.abs(z[:, ideal.FIRST] - known).mean() / np.abs(own - known).mean()
+    assert 0.25 <= ratio <= 0.4
+
+
+def test_sigma_pooled_over_ten_services_stays_at_the_2_sigma_shifts_edge(learnt_references):
+    """The realistic limit of pooling: σ estimated with 9 alike services, season unknown. Between the
+    own-past reference and σ known (0.896–0.906 for 2σ shifts over seeds at 10,000 series)."""
+    est = learnt_references["pooled_est"]
+    own = learnt_references["own"]
+    form = learnt_references["pooled_form"]
+    assert own["shift 2σ"]["recall"] + 0.05 <= est["shift 2σ"]["recall"] <= form["shift 2σ"]["recall"] + 0.02
+    assert est["shift 2σ"]["recall"] == pytest.approx(0.9, abs=0.02)
+    assert est["spike 3σ"]["recall"] < 0.6 and est["drift 2σ"]["recall"] < 0.8
+
+
+def test_ideal_command_prints_the_chosen_references_and_refuses_bad_sizes(capsys):
+    assert (
+        ideal.main(
+            ["--reference", "pooled_est", "own", "--seeds", "1", "3", "--n", "40", "--effects", "shift 2σ"]
+        )
+        == 0
+    )
+    rows = [
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("| pooled_est") or line.startswith("| own")
+    ]
+    assert [r.split(" | ")[:2] for r in rows] == [
+        ["| pooled_est", "1"],
+        ["| pooled_est", "3"],
+        ["| own", "1"],
+        ["| own", "3"],
+    ]
+    assert all(re.search(r"\| 0\.\d{3} \(\d+\) \|$", r) for r in rows)
+    with pytest.raises(SystemExit) as exit_:
+        ideal.main(["--n", "5"])
+    assert exit_.value.code == 2
+    with pytest.raises(ValueError, match="unknown reference"):
+        ideal.evaluate(n=40, reference="pooled_estimate")
 
 
 def _table(*rows: tuple[str, float, float]) -> dict:
