@@ -47,12 +47,13 @@ HISTORY_SIGMA = 60
 # in view, and scales as √(log n) (n ≥ 8): at a fixed 3.0 the segment test of a short history (24
 # periods: about 18 values before the change) vetoed most 2σ shifts the main test found.
 SEGMENT_N = 30
-# A shift is over when the team has put it right: its last RECOVERY_RUN values all back within
-# RECOVERY_SHARE × the threshold (in σ) of the level before it. Three in a row, so that a persisting
-# 2σ shift ends by chance about once in 400 periods; the shifted periods are then left out of later
-# references (the level they are measured from is the one before the shift, as it is again).
+# A shift is over when the team has put it right: its last RECOVERY_RUN values all nearer the level
+# before it than the level since the change (a median). For the smallest shift the test finds (2σ), a
+# lasting shift passes for put right 0.4 % of periods by chance (three values each 1σ above their
+# mean) and a real return is seen 59 % of the time at each period; larger shifts' returns at once.
+# The shifted periods are then left out of later references (the level they are measured from is the
+# one before the shift, as it is again).
 RECOVERY_RUN = 3
-RECOVERY_SHARE = 0.25
 
 
 def _change_point(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -85,8 +86,8 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     A loop over periods, vectorised over series, because each series restarts after a change (as a
     CUSUM does): later tests only compare with values from the last change on. A fired shift stays
     active while the level since the change stays below the level before it by half the threshold,
-    for at most `max_age` periods, and ends as soon as its last RECOVERY_RUN values are back near the
-    level before it: put right, its periods then stay out of later references."""
+    for at most `max_age` periods, and ends as soon as its last RECOVERY_RUN values are all nearer the
+    level before it than the level since: put right, its periods then stay out of later references."""
     panel = ctx.panel
     s_n, t_n = panel.shape
     h_max, r = int(p["window"]), int(p["reference"])
@@ -162,16 +163,17 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
         if held.size:
             post = _median_from(xs[held, t, :], start_j[held])
             keep[held] &= (post - cur["before"][held]) / cur["sigma"][held] <= -thresholds[held, t] / 2
-            # Put right: the last RECOVERY_RUN values, all after the change, back near the level before.
-            recent = (xs[held, t, w - RECOVERY_RUN :] - cur["before"][held, None]) / cur["sigma"][held, None]
+            # Put right: the last RECOVERY_RUN values, all after the change, nearer the level before.
+            halfway = (cur["before"][held] + post) / 2
             with np.errstate(invalid="ignore"):
-                back = (recent >= -RECOVERY_SHARE * thresholds[held, t, None]).all(axis=1)
+                back = (xs[held, t, w - RECOVERY_RUN :] > halfway[:, None]).all(axis=1)
             back &= keep[held] & (start_j[held] < w - RECOVERY_RUN)
             if back.any():
                 done = held[back]
                 keep[done] = False
+                # One gap is remembered: an earlier one's periods are left out by starting after it.
+                last_change[done] = np.fmax(prior_change[done], np.nan_to_num(gap[done, 1], nan=-1.0e9))
                 gap[done] = np.stack([cur["since"][done], np.full(done.size, t - RECOVERY_RUN + 1.0)], axis=1)
-                last_change[done] = prior_change[done]
         new = fire & ~keep
         since = np.full(s_n, np.nan)
         fresh = np.flatnonzero(new)
