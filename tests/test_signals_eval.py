@@ -171,6 +171,7 @@ def test_ideal_spike_recall_is_the_normal_tail_beyond_its_threshold(ideal_result
     assert expected - 0.01 <= row["recall"] <= expected + 0.03
 
 
+@pytest.mark.xdist_group("ideal_learnt")  # one worker evaluates the references once
 def test_ideal_references_say_which_targets_no_detector_can_meet(ideal_result, learnt_references):
     known = {r["effect"]: r for r in ideal_result["table"]}
     assert known["shift 2σ"]["recall"] >= 0.95 and known["shift 2σ"]["median_delay"] <= 2
@@ -234,6 +235,7 @@ def test_sigma_pooled_over_the_kpi_is_an_exact_test_and_nearer_the_known_sigma(s
     assert 0.25 <= ratio <= 0.4
 
 
+@pytest.mark.xdist_group("ideal_learnt")  # one worker evaluates the references once
 def test_sigma_pooled_over_ten_services_stays_at_the_2_sigma_shifts_edge(learnt_references):
     """The realistic limit of pooling: σ estimated with 9 alike services, season unknown. Between the
     own-past reference and σ known (0.896–0.906 for 2σ shifts over seeds at 10,000 series)."""
