@@ -266,22 +266,23 @@ def test_a_lasting_shift_is_not_ended_by_chance():
 
 def test_after_two_slips_put_right_a_third_is_measured_from_neither():
     rng = np.random.default_rng(23)
-    x = 100 + rng.normal(0, 1, (30, 80))
+    x = 100 + rng.normal(0, 1, (30, 72))
     x[:, 30:37] -= 8.0  # put right from 37
-    x[:, 45:52] -= 8.0  # put right from 52
-    x[:, 70:] -= 8.0
+    x[:, 41:47] -= 8.0  # put right from 47
+    x[:, 56:] -= 8.0
     fired, _ = evaluate(x)
     # A noise alarm before the first slip restarts that series' reference (rare, as for any test).
     clean = ~fired.active[:, :30].any(axis=1)
     assert clean.sum() >= 27
     on = fired.active[clean]
-    assert on[:, 30:37].any(axis=1).all() and on[:, 45:52].any(axis=1).all()
-    assert not on[:, 56:70].any()
-    assert on[:, 70:74].any(axis=1).all()
-    first = [70 + int(np.argmax(row)) for row in on[:, 70:74]]
+    assert on[:, 30:37].any(axis=1).all() and on[:, 41:47].any(axis=1).all()
+    assert not on[:, 50:56].any()
+    assert on[:, 56:64].any(axis=1).all()  # its reference needs 9 clean values: a few periods
+    first = [56 + int(np.argmax(row)) for row in on[:, 56:64]]
     before = np.array(
         [fired.numbers["before"][i, f] for i, f in zip(np.flatnonzero(clean), first, strict=True)]
     )
-    # Each reference window (30 periods back) holds some of the second slip's or the first's values
-    # unless both are left out: the level before is the clean 100.
-    assert np.abs(before - 100).max() <= 1.0
+    # Both slips are within the 30 periods the test looks back. With the first one back in the
+    # references, only 11 of these 30 series found the third slip by period 63, measured from levels
+    # of 97.5 to 105.
+    assert np.abs(before - 100).max() <= 2.0
