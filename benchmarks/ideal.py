@@ -1,6 +1,6 @@
 """Ideal detectors on the synthetic grid of signals_eval: the recall and delay that are possible at all.
 
-Three references, each with the classic test of each family, run on the same series as ours (same
+Five references, each with the classic test of each family, run on the same series as ours (same
 lengths, same events starting 12 to 7 periods before the end, half of them with a yearly season of
 amplitude 2σ and random phase), testing the same periods (from the 12th value on, the detectors'
 default `min_history`):
@@ -17,6 +17,10 @@ default `min_history`):
   shifts against 0.899–0.908; chosen by the F test from the start, series too short for the test to
   see their season pass their swing for a shift, and at 5 % false alarms the threshold for shifts
   rises from 3.3 to 4.9.)
+- `pooled_est`: as `pooled_form`, but σ is not known: it is estimated from the residuals of the series
+  and of KPI_SERVICES − 1 alike services of its KPI (their residual sums of squares drawn as the
+  χ² they are), with a Student t test on the pooled degrees of freedom: what pooling σ within a KPI
+  of 10 services gives at best, where `pooled_form` is its limit with infinitely many.
 
 The tests, on the deviations from the expected values (positive = worse): spike, the value at the
 period; shift, the mean of the last h values, best h from 1 to 7; drift, the last h values weighted
@@ -27,12 +31,8 @@ and median delay are then measured on event series as signals_eval measures ours
 of reach for any detector that learns each series from its own history; one the `pooled` reference
 misses, out of reach even with σ learnt from the KPI's other services; one the `pooled_form`
 reference misses, out of reach for any such detector that does not know beforehand which of its
-series are seasonal.
-
-- `pooled_est`: as `pooled_form`, but σ is not known: it is estimated from the residuals of the series
-  and of KPI_SERVICES − 1 alike services of its KPI (their residual sums of squares drawn as the
-  χ² they are), with a Student t test on the pooled degrees of freedom: what pooling σ within a KPI
-  of 10 services gives at best, where `pooled_form` is its limit with infinitely many.
+series are seasonal; one the `pooled_est` reference misses, out of reach for one that learns σ from
+the KPI's 10 services as well.
 
 Run alone, it prints chosen references over several seeds (`python benchmarks/ideal.py --help`).
 """
@@ -239,6 +239,10 @@ def evaluate(n: int = 10_000, seed: int = 2026, reference: str = "known") -> dic
     }
 
 
+def _delay(d: float | None) -> str:
+    return "–" if d is None else f"{d:g}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description="Ideal references on the synthetic grid: recall and median delay at 5 % false alarms."
@@ -263,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|" + "---:|" * len(args.effects))
     for run in runs:
         rows = {r["effect"]: r for r in run["table"]}
-        cells = [f"{rows[e]['recall']:.3f} ({rows[e]['median_delay']:g})" for e in args.effects]
+        cells = [f"{rows[e]['recall']:.3f} ({_delay(rows[e]['median_delay'])})" for e in args.effects]
         print(f"| {run['reference']} | {run['seed']} | " + " | ".join(cells) + " |")
     print("(recall, median delay in periods)")
     return 0

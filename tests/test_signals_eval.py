@@ -266,6 +266,7 @@ def test_ideal_command_prints_the_chosen_references_and_refuses_bad_sizes(capsys
         ["| own", "3"],
     ]
     assert all(re.search(r"\| 0\.\d{3} \(\d+\) \|$", r) for r in rows)
+    assert ideal._delay(None) == "–"  # an effect never found has no median delay to print
     with pytest.raises(SystemExit) as exit_:
         ideal.main(["--n", "5"])
     assert exit_.value.code == 2
