@@ -176,6 +176,11 @@ def _events(family: str, size: float, length: int, n: int, rng) -> tuple[np.ndar
     return d, start
 
 
+def cell_name(length: int, seasonal: bool) -> str:
+    """A cell of the grid: its length and whether its series have a season."""
+    return f"{length} {'seasonal' if seasonal else 'plain'}"
+
+
 def _scores(reference: str, family: str, size: float, n: int, rng) -> list[tuple[np.ndarray, np.ndarray]]:
     """(statistic, start) per length and seasonality (halves of n) for one effect."""
     out = []
@@ -213,13 +218,15 @@ def evaluate(n: int = 10_000, seed: int = 2026, reference: str = "known") -> dic
     thresholds = {f: threshold(reference, f, n, rng) for f in ("spike", "shift", "drift")}
     rows = []
     for effect, (family, size) in EFFECTS.items():
-        delays = []
-        for stat, start in _scores(reference, family, size, n, rng):
+        delays, cells = [], {}
+        cell_names = (cell_name(length, seasonal) for length in LENGTHS for seasonal in (False, True))
+        for name, (stat, start) in zip(cell_names, _scores(reference, family, size, n, rng), strict=True):
             alarm = stat >= thresholds[family]
             alarm[:, :FIRST] = False
             lag = np.arange(stat.shape[1])[None, :] - start[:, None]
             hit = alarm & (lag >= 0) & (lag <= MATCH)
             delays.append(np.where(hit.any(axis=1), np.argmax(hit, axis=1) - start, -1))
+            cells[name] = float((delays[-1] >= 0).mean())
         delays = np.concatenate(delays)
         found = delays >= 0
         rows.append(
@@ -228,6 +235,7 @@ def evaluate(n: int = 10_000, seed: int = 2026, reference: str = "known") -> dic
                 "recall": float(found.mean()),
                 "median_delay": float(np.median(delays[found])) if found.any() else None,
                 "within_3": float((found & (delays <= 3)).mean()),
+                "cells": cells,  # recall by length and form, in equal shares
             }
         )
     return {

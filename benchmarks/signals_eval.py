@@ -202,6 +202,12 @@ def score(grids: list[Grid], params=None) -> dict:
         for length in LENGTHS:
             sub = ev.filter(pl.col("length") == length)
             row[f"recall_{length}"] = first.join(sub.select("service"), on="service").height / sub.height
+        row["cells"] = {}
+        for length in LENGTHS:
+            for seasonal in (False, True):
+                sub = ev.filter((pl.col("length") == length) & (pl.col("seasonal") == seasonal))
+                hit = first.join(sub.select("service"), on="service").height
+                row["cells"][ideal.cell_name(length, seasonal)] = hit / sub.height
         table.append(row)
     noise = truth.filter(pl.col("family") == "noise")
     alarms = {}
@@ -274,6 +280,9 @@ def verdicts(result: dict) -> list[dict]:
     return out
 
 
+CELLS_EFFECT = "shift 2σ"  # the target at the edge: where ours loses it, cell by cell
+
+
 def print_synthetic(result: dict) -> None:
     print(
         f"Synthetic grid: {result['series']} series (lengths {LENGTHS}, with and without seasonality), "
@@ -304,6 +313,18 @@ def print_synthetic(result: dict) -> None:
     print("|---|---:|---:|---:|")
     for kind, a in result["false_alarms"].items():
         print(f"| {kind} | {a['all']:.3f} | {a['plain']:.3f} | {a['seasonal']:.3f} |")
+    cells_of = next((r for r in result["table"] if r["effect"] == CELLS_EFFECT), None)
+    if cells_of and cells_of.get("cells") and own:
+        print()
+        print(
+            f"{cells_of['detector']} {CELLS_EFFECT} by length and form: ours against the references "
+            "that learn from the series' past"
+        )
+        print("| length, form | ours | own past | σ from the KPI | same, season unknown |")
+        print("|---|---:|---:|---:|---:|")
+        for name, recall in cells_of["cells"].items():
+            refs = [x.get(CELLS_EFFECT, {}).get("cells", {}).get(name) for x in (own, pooled, form)]
+            print(f"| {name} | {_fmt(recall)} | " + " | ".join(_fmt(x) for x in refs) + " |")
     if "pooling" in result:
         print()
         print(

@@ -54,6 +54,21 @@ def test_grid_is_scored_per_detector_and_effect(grid_score):
     assert all(a["all"] <= 0.15 for a in grid_score["false_alarms"].values())
 
 
+def test_grid_recall_by_length_and_form_adds_up_to_the_recall(grid_score):
+    for r in grid_score["table"]:
+        cells = r["cells"]
+        assert list(cells) == [f"{n} {f}" for n in ev.LENGTHS for f in ("plain", "seasonal")]
+        # Equal shares of series per cell: their mean is the recall, and so for each form and length.
+        assert np.mean(list(cells.values())) == pytest.approx(r["recall"])
+        assert np.mean([v for k, v in cells.items() if k.endswith("plain")]) == pytest.approx(
+            r["recall_plain"]
+        )
+        assert np.mean([cells[f"24 {f}"] for f in ("plain", "seasonal")]) == pytest.approx(r["recall_24"])
+    ref = ideal.evaluate(n=200, seed=3, reference="own")
+    for r in ref["table"]:
+        assert np.mean(list(r["cells"].values())) == pytest.approx(r["recall"])
+
+
 def test_grid_events_are_where_the_truth_says():
     grid = ev.make_grid(reps=2, seed=3)[0]
     truth = grid.truth.filter(pl.col("effect") == "spike 5σ").row(0, named=True)
@@ -428,3 +443,27 @@ def test_the_targets_table_prints_each_reference_recall_to_three_decimals(capsys
     )
     assert lines["| anomaly spike 3σ"].startswith("| anomaly spike 3σ | no (0.500, delay 5) | no (0.530) |")
     assert lines["| anomaly false alarms"] == "| anomaly false alarms | no (0.051) | – | – | – | – |"
+
+
+def test_the_2_sigma_shift_is_printed_cell_by_cell_beside_the_learning_references(capsys):
+    result = _verdict_result()
+    result["series"] = 3
+    names = [ideal.cell_name(n, f) for n in ideal.LENGTHS for f in (False, True)]
+    for r in result["table"]:
+        r.update(
+            precision=None, recall_plain=0.5, recall_seasonal=0.5, recall_24=0.5, recall_36=0.5, recall_60=0.5
+        )
+        r["cells"] = {name: i / 10 for i, name in enumerate(names)}
+    for key, base in (("ideal_own", 0.01), ("ideal_pooled", 0.02), ("ideal_pooled_form", 0.03)):
+        for r in result[key]["table"]:
+            r["cells"] = {name: base + i / 10 for i, name in enumerate(names)}
+    result["false_alarms"] = {
+        k: {"all": v["all"], "plain": 0.0, "seasonal": 0.0} for k, v in result["false_alarms"].items()
+    }
+    ev.print_synthetic(result)
+    out = capsys.readouterr().out
+    assert "level_shift shift 2σ by length and form" in out
+    rows = [line for line in out.splitlines() if line.startswith(("| 24 ", "| 36 ", "| 60 "))]
+    assert rows[0] == "| 24 plain | 0.00 | 0.01 | 0.02 | 0.03 |"
+    assert rows[-1] == "| 60 seasonal | 0.50 | 0.51 | 0.52 | 0.53 |"
+    assert len(rows) == 6
