@@ -556,3 +556,17 @@ def test_the_projection_after_a_recovery_is_the_level_since_it():
         mine = sig.filter((pl.col("service") == "Finances") & (pl.col("kpi") == kpi))
         warnings[month] = set(mine.get_column("kind")) & {"projected_miss", "level_shift"}
     assert warnings == {2: {"projected_miss", "level_shift"}, 6: set()}
+
+
+def test_a_step_is_read_as_one_only_once_a_season_could_be_told_from_it():
+    """A year and the tested periods (18 months) before the season can be told: until then a yearly
+    wave the profile cannot remove yet would pass for a step, so the window is read as before, a
+    line (here a climb, damped); from then on, as the level since the step."""
+    step = np.r_[noise(41, 0.5, 100.0, 6), noise(42, 0.5, 110.0, 6)]  # the last 12 months
+    kpis = {"k": {"agg_time": "mean"}}
+    early = frame({("A", "k"): (np.r_[noise(43, 0.5, 100.0, 4), step], flat(100.0, 16))}, kpis)
+    late = frame({("A", "k"): (np.r_[noise(43, 0.5, 100.0, 24), step], flat(100.0, 36))}, kpis)
+    climb = projection(*early, as_of=MONTHS[15]).get_column("mean").to_numpy()
+    assert np.all(np.diff(climb) > 0) and climb[-1] > 113
+    level = projection(*late, as_of=MONTHS[35]).get_column("mean").to_numpy()
+    assert level == pytest.approx(110.0, abs=0.5)

@@ -6,7 +6,8 @@ The forecast of a series at period t: the Theil–Sen line of its last `window` 
 its slope damped (× 0.9 a period ahead, so at most 9 periods' worth of it), put back into its season.
 Where the window holds a change of level (a step either way of at least SPLIT_Z standard errors,
 with SPLIT_MIN values each side, that fits better than a straight line), only the values since it
-count, as a level: a slip or a recovery is not a trend to carry on, nor averaged away.
+count, as a level: a slip or a recovery is not a trend to carry on, nor averaged away. Not while the
+series is too short to tell a season from a change (a yearly wave would pass for a step).
 Its variance at horizon k is σ²·(1 + 1/n + (k' + (n−1)/2)²/Sxx), σ the robust noise, k' the damped
 horizon, the last term only with a slope (the prediction interval of a straight line).
 
@@ -127,7 +128,10 @@ def _line(ctx: Context, n_w: int, trend_z_min: float) -> tuple[np.ndarray, ...]:
     n = count(win)
     # Theil–Sen only where Mann–Kendall finds a trend (the slope is 0 elsewhere): far fewer sorts.
     trending = np.abs(trend_z(win, ctx.sigma)) >= trend_z_min
-    k = _split(win, ctx.sigma)
+    # Until a year of history (and the tested periods) can tell a season from a change, a yearly wave
+    # the profile cannot remove yet passes for a step (one of 2σ splits a third of 12-value windows):
+    # those windows keep their median.
+    k = np.where(ctx.unsure, 0, _split(win, ctx.sigma))
     stepped = k > 0
     trending &= ~stepped
     slope = np.zeros(n.shape)
