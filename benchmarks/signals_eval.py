@@ -195,19 +195,19 @@ def score(grids: list[Grid], params=None) -> dict:
             "precision": (f["match"].sum() / f.height) if f.height else None,
             "median_delay": float(first["delay"].median()) if first.height else None,
         }
-        for seasonal in (False, True):
-            sub = ev.filter(pl.col("seasonal") == seasonal)
-            hit = first.join(sub.select("service"), on="service").height
-            row[f"recall_{'seasonal' if seasonal else 'plain'}"] = hit / sub.height
+        found = ev.with_columns(pl.col("service").is_in(first["service"].implode()).alias("found"))
+
+        def share(*where: pl.Expr, found: pl.DataFrame = found) -> float:
+            return found.filter(*where)["found"].mean()
+
+        row["recall_plain"], row["recall_seasonal"] = share(~pl.col("seasonal")), share(pl.col("seasonal"))
         for length in LENGTHS:
-            sub = ev.filter(pl.col("length") == length)
-            row[f"recall_{length}"] = first.join(sub.select("service"), on="service").height / sub.height
-        row["cells"] = {}
-        for length in LENGTHS:
-            for seasonal in (False, True):
-                sub = ev.filter((pl.col("length") == length) & (pl.col("seasonal") == seasonal))
-                hit = first.join(sub.select("service"), on="service").height
-                row["cells"][ideal.cell_name(length, seasonal)] = hit / sub.height
+            row[f"recall_{length}"] = share(pl.col("length") == length)
+        row["cells"] = {
+            ideal.cell_name(n, s): share(pl.col("length") == n, pl.col("seasonal") == s)
+            for n in LENGTHS
+            for s in (False, True)
+        }
         table.append(row)
     noise = truth.filter(pl.col("family") == "noise")
     alarms = {}

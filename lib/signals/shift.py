@@ -106,11 +106,10 @@ def level_shift(ctx: Context, p: dict[str, float]) -> Fired:
     gap = np.full((s_n, 2), np.nan)  # [first, end) periods of a recovered shift, out of references
     cur = {k: np.full(s_n, np.nan) for k in ("since", "before", "sigma")}
     for t in range(t_n):
-        first_j = last_change - (t - w + 1)
-        period = j + (t - w + 1)
+        period = (j + (t - w + 1))[None, :]  # each window column's period
         with np.errstate(invalid="ignore"):
-            shifted = (period[None, :] >= gap[:, :1]) & (period[None, :] < gap[:, 1:])
-        xt = np.where((j[None, :] >= first_j[:, None]) & ~shifted, xs[:, t, :], np.nan)
+            seen = (period >= last_change[:, None]) & ~((period >= gap[:, :1]) & (period < gap[:, 1:]))
+        xt = np.where(seen, xs[:, t, :], np.nan)
         ref = xt[:, w - h_max - r : w - h_max]
         n_ref = count(ref)
         alive = ctx.valid[:, t] & (ctx.seen[:, t] >= p["min_history"]) & (n_ref >= min(r, 12) * REF_SHARE)
